@@ -1,0 +1,219 @@
+/* mig-load - write NDJSON records into a store. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mig/backend.h"
+#include "mig/cli.h"
+#include "mig/log.h"
+#include "mig/run.h"
+
+#define USAGE "usage: mig-load [options] LOCATOR"
+
+static const char help[] =
+	USAGE "\n"
+	"Read NDJSON records from stdin (or --input) and write them to LOCATOR.\n"
+	"\n"
+	"  -i, --input FILE    read FILE instead of stdin (FILE.zst: decompressed)\n"
+	"  --mode MODE         insert (default) or upsert (needs --key)\n"
+	"  --key F[,F...]      key fields; with --create they become the primary key\n"
+	"  --create            create the collection if it is missing, from the records\n"
+	"  --truncate          empty the collection first\n"
+	"  --dry-run           check and count everything, write nothing\n"
+	"  --atomic            the whole load in one transaction: all or nothing\n"
+	"  --batch-size N      records per batch and transaction (1000)\n"
+	"  --reject FILE       write rejected records to FILE and go on\n"
+	"  --max-errors N      stop (exit 1) past N rejects (0; no limit with --reject)\n"
+	"  --max-line N        longest input line, bytes, k/M/G suffixes (64M)\n"
+	MIG_COMMON_HELP
+	"\n"
+	"Locators: file:PATH, PATH, PATH.zst, -, sqlite:PATH#TABLE, env:VAR, @FILE.\n"
+	"Exit status: 0 ok, 1 rejects over --max-errors, 2 usage, 3 store or file error,\n"
+	"4 interrupted (committed batches stay).  See mig-load(1) and mig(7).\n";
+
+enum {
+	OPT_MODE = MIG_OPT_FIRST_OWN, OPT_KEY, OPT_CREATE, OPT_TRUNCATE, OPT_DRY_RUN, OPT_ATOMIC,
+	OPT_BATCH_SIZE, OPT_REJECT, OPT_MAX_ERRORS, OPT_MAX_LINE
+};
+
+static const struct option longopts[] = {
+	MIG_COMMON_LONGOPTS,
+	{ "input", required_argument, NULL, 'i' },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "create", no_argument, NULL, OPT_CREATE },
+	{ "truncate", no_argument, NULL, OPT_TRUNCATE },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "atomic", no_argument, NULL, OPT_ATOMIC },
+	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
+	{ "reject", required_argument, NULL, OPT_REJECT },
+	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
+	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct config {
+	struct mig_load_cfg l;
+	const char *locator;
+	char *keybuf;            /* --key split in place */
+	const char **keys;
+	int max_errors_set;
+};
+
+static int split_keys(struct mig_cli *cli, struct config *c, const char *arg)
+{
+	size_t n = 1;
+	char *save = NULL, *tok;
+
+	free(c->keybuf);
+	free(c->keys);
+	c->keybuf = strdup(arg);
+	for (const char *p = arg; *p; p++)
+		n += *p == ',';
+	c->keys = calloc(n + 1, sizeof *c->keys);
+	if (!c->keybuf || !c->keys)
+		return mig_cli_usage_error(cli, "out of memory");
+	n = 0;
+	for (tok = strtok_r(c->keybuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		c->keys[n++] = tok;
+	if (!n)
+		return mig_cli_usage_error(cli, "--key names no field");
+	c->l.wo.keys = c->keys;
+	c->l.wo.nkeys = n;
+	return -1;
+}
+
+/* Returns -1 to go on, or an exit code. */
+static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **argv)
+{
+	int opt, rc;
+	uint64_t n;
+
+	c->l.max_errors = 0;
+	c->l.wo.batch_size = 1000;
+	while ((opt = getopt_long(argc, argv, "hqvi:", longopts, NULL)) != -1) {
+		if (mig_cli_common(cli, opt, optarg, help))
+			continue;
+		switch (opt) {
+		case 'i': c->l.input = optarg; break;
+		case OPT_MODE:
+			if (strcmp(optarg, "insert") == 0)
+				c->l.wo.mode = MIG_MODE_INSERT;
+			else if (strcmp(optarg, "upsert") == 0)
+				c->l.wo.mode = MIG_MODE_UPSERT;
+			else if (strcmp(optarg, "replace") == 0)
+				c->l.wo.mode = MIG_MODE_REPLACE;
+			else if (strcmp(optarg, "merge") == 0)
+				c->l.wo.mode = MIG_MODE_MERGE;
+			else
+				return mig_cli_usage_error(cli, "--mode takes insert, upsert, replace "
+							   "or merge, not '%s'", optarg);
+			break;
+		case OPT_KEY:
+			if ((rc = split_keys(cli, c, optarg)) >= 0)
+				return rc;
+			break;
+		case OPT_CREATE: c->l.wo.create = 1; break;
+		case OPT_TRUNCATE: c->l.wo.truncate = 1; break;
+		case OPT_DRY_RUN: c->l.wo.dry_run = 1; break;
+		case OPT_ATOMIC: c->l.wo.atomic = 1; break;
+		case OPT_BATCH_SIZE:
+			if (mig_parse_u64(optarg, &n) || n == 0 || n > 1000000)
+				return mig_cli_usage_error(cli, "--batch-size takes 1 to 1000000, not '%s'",
+							   optarg);
+			c->l.wo.batch_size = (size_t)n;
+			break;
+		case OPT_REJECT: c->l.reject_path = optarg; break;
+		case OPT_MAX_ERRORS:
+			if (mig_parse_u64(optarg, &n) || n > INT64_MAX)
+				return mig_cli_usage_error(cli, "--max-errors takes a count, not '%s'",
+							   optarg);
+			c->l.max_errors = (int64_t)n;
+			c->max_errors_set = 1;
+			break;
+		case OPT_MAX_LINE:
+			if (mig_parse_size(optarg, &n) || n == 0 || n > SIZE_MAX / 2)
+				return mig_cli_usage_error(cli, "--max-line takes a size, not '%s'",
+							   optarg);
+			c->l.max_line = (size_t)n;
+			break;
+		default:
+			return mig_cli_usage_error(cli, NULL);
+		}
+	}
+	if (optind != argc - 1)
+		return mig_cli_usage_error(cli, optind >= argc ? "a LOCATOR is needed"
+							       : "one LOCATOR only");
+	if (c->l.wo.mode != MIG_MODE_INSERT && !c->l.wo.nkeys)
+		return mig_cli_usage_error(cli, "--mode %s needs --key",
+					   c->l.wo.mode == MIG_MODE_UPSERT ? "upsert"
+					   : c->l.wo.mode == MIG_MODE_REPLACE ? "replace" : "merge");
+	if (c->l.reject_path && !c->max_errors_set)
+		c->l.max_errors = -1;
+	c->locator = argv[optind];
+	c->l.progress = cli->progress;
+	return -1;
+}
+
+static json_t *report_of(const struct config *c, const struct mig_load_stats *s,
+			 const char *target, const char *input)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:b}",
+			 "target", target, "input", input,
+			 "read", (json_int_t)s->read, "inserted", (json_int_t)s->inserted,
+			 "updated", (json_int_t)s->updated, "skipped", (json_int_t)s->skipped,
+			 "rejected", (json_int_t)s->rejected, "batches", (json_int_t)s->batches,
+			 "reject_file", c->l.reject_path, "dry_run", c->l.wo.dry_run);
+}
+
+int main(int argc, char **argv)
+{
+	struct mig_cli cli;
+	struct config c = { 0 };
+	struct mig_error err = { 0 };
+	struct mig_locator *loc = NULL;
+	struct mig_store *st = NULL;
+	struct mig_load_stats s = { 0 };
+	json_t *report = NULL;
+	const char *input;
+	double t0, secs;
+	int rc;
+
+	mig_cli_init(&cli, "mig-load", USAGE);
+	rc = parse_args(&cli, &c, argc, argv);
+	if (rc >= 0)
+		goto out_args;
+	input = c.l.input && strcmp(c.l.input, "-") ? c.l.input : "stdin";
+	rc = mig_locator_parse(&loc, c.locator, &err);
+	if (rc) {
+		rc = mig_cli_finish(&cli, rc, &err, NULL);
+		goto out_args;
+	}
+	rc = mig_store_open(&st, loc, MIG_OPEN_WRITE | (c.l.wo.dry_run ? MIG_OPEN_DRYRUN : 0),
+			    &err);
+	if (rc) {
+		rc = mig_cli_finish(&cli, rc, &err, NULL);
+		goto out_args;
+	}
+	t0 = mig_now();
+	rc = mig_load_run(st, &c.l, &s, &err);
+	secs = mig_now() - t0;
+	mig_info("%s: %s%llu read, %llu %sinserted, %llu %supdated, %s%llu skipped, "
+		 "%llu rejected%s%s%s in %.2f s (%.0f rec/s)",
+		 st->loc->redacted, c.l.wo.dry_run ? "dry run: " : "",
+		 (unsigned long long)s.read, (unsigned long long)s.inserted,
+		 c.l.wo.dry_run ? "would be " : "", (unsigned long long)s.updated,
+		 c.l.wo.dry_run ? "would be " : "", "", (unsigned long long)s.skipped,
+		 (unsigned long long)s.rejected, c.l.reject_path && s.rejected ? " (" : "",
+		 c.l.reject_path && s.rejected ? c.l.reject_path : "",
+		 c.l.reject_path && s.rejected ? ")" : "", secs,
+		 secs > 0 ? (double)s.read / secs : 0.0);
+	report = report_of(&c, &s, st->loc->redacted, input);
+	mig_store_close(st);
+	rc = mig_cli_finish(&cli, rc, &err, report);
+out_args:
+	free(c.keybuf);
+	free(c.keys);
+	return rc;
+}

@@ -1,0 +1,159 @@
+/*
+ * mig/backend.h - one interface in front of every store.
+ *
+ * A backend is one file in lib/backend/ that defines one
+ * `const struct mig_backend_ops` and is named once in the table in
+ * lib/backend.c.  Nothing outside lib/backend/ includes a store's client
+ * library.  A backend's store struct embeds struct mig_store as its first
+ * member; open() allocates it, close() frees it (and accepts NULL).
+ *
+ * Reading: read_begin() once, then read_next() until it returns MIG_DONE.
+ * Records are new references handed to the caller.
+ *
+ * Writing: write_begin() once, then write_batch() for each batch of at
+ * most opts->batch_size records, then write_end(commit).  write_batch()
+ * sets the status of every item: the store decides per record; a record
+ * that the store refuses is MIG_ITEM_REJECTED with the store's reason and
+ * code, and the rest of the batch stands.  write_batch() returns < 0 only
+ * when the store itself failed (connection lost, disk full): then nothing
+ * of that batch is committed and the caller stops.  What write_batch()
+ * accepted is committed when it returns, unless opts->atomic or
+ * opts->dry_run (then at write_end, or never).
+ */
+#ifndef MIG_BACKEND_H
+#define MIG_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "mig/error.h"
+#include "mig/locator.h"
+#include "mig/value.h"
+
+#define MIG_BACKEND_VERSION 1
+
+enum mig_open_flags {
+	MIG_OPEN_READ = 1,
+	MIG_OPEN_WRITE = 2,
+	MIG_OPEN_DRYRUN = 4    /* writing will not really write: do not create files */
+};
+
+struct mig_read_opts {
+	const char *query;       /* a native query instead of the collection */
+	const char *where;       /* a filter expression in the store's language */
+	const char *order_by;
+	int64_t limit;           /* < 0: no limit */
+	size_t batch_size;       /* 0: the backend's default */
+	enum mig_json_mode mode; /* producers that can keep int32/int64 apart look here */
+	unsigned shard_k, shard_n;  /* shard_n 0: not sharded */
+	size_t max_line;         /* file sources: longest line (0: default) */
+};
+
+enum mig_load_mode {
+	MIG_MODE_INSERT = 0,
+	MIG_MODE_UPSERT,         /* insert, or update the fields present by key */
+	MIG_MODE_REPLACE,        /* insert, or replace the whole record by key */
+	MIG_MODE_MERGE           /* update existing by key, shallow merge of fields */
+};
+
+enum mig_conflict {
+	MIG_CONFLICT_DEFAULT = 0,  /* per mode: insert rejects duplicates */
+	MIG_CONFLICT_SKIP,
+	MIG_CONFLICT_OVERWRITE,
+	MIG_CONFLICT_MERGE,
+	MIG_CONFLICT_FAIL
+};
+
+struct mig_write_opts {
+	enum mig_load_mode mode;
+	enum mig_conflict on_conflict;
+	const char *const *keys;  /* key fields (NULL-terminated), or NULL */
+	size_t nkeys;
+	int create;               /* create the collection if missing */
+	int truncate;             /* empty it first */
+	int drop;                 /* drop it first */
+	int dry_run;              /* check and count, write nothing */
+	int atomic;               /* one transaction for the whole load */
+	const char *schema_path;  /* JSON Schema to create from, or NULL */
+	size_t batch_size;
+	int retries;
+};
+
+enum mig_item_status {
+	MIG_ITEM_PENDING = 0,
+	MIG_ITEM_INSERTED,
+	MIG_ITEM_UPDATED,
+	MIG_ITEM_SKIPPED,      /* a conflict that --on-conflict skip let pass */
+	MIG_ITEM_REJECTED
+};
+
+struct mig_batch_item {
+	json_t *rec;           /* borrowed from the batch's owner */
+	uint64_t line;         /* input line number, for rejects */
+	enum mig_item_status status;
+	char *error;           /* malloc'd reason when REJECTED (backend sets) */
+	char *code;            /* malloc'd store error code, or NULL */
+};
+
+struct mig_batch {
+	struct mig_batch_item *items;
+	size_t n;
+};
+
+/* Sets item i to REJECTED with a formatted reason (and code, may be NULL).
+ * For backends. */
+void mig_batch_reject(struct mig_batch_item *it, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct mig_store {
+	const struct mig_backend_ops *ops;
+	struct mig_locator *loc;  /* owned by the store */
+};
+
+struct mig_backend_ops {
+	int version;             /* MIG_BACKEND_VERSION */
+	const char *scheme;      /* the locator scheme it serves */
+	const char *summary;     /* one line for --help / README */
+
+	/* loc is borrowed: mig_store_open() stores it in the store and
+	 * mig_store_close() frees it after close(); close() frees only what
+	 * open() allocated. */
+	int (*open)(struct mig_store **out, struct mig_locator *loc, int flags,
+		    struct mig_error *err);
+	void (*close)(struct mig_store *st);
+
+	int (*read_begin)(struct mig_store *st, const struct mig_read_opts *o,
+			  struct mig_error *err);
+	int (*read_next)(struct mig_store *st, json_t **out, struct mig_error *err);
+
+	int (*write_begin)(struct mig_store *st, const struct mig_write_opts *o,
+			   struct mig_error *err);
+	int (*write_batch)(struct mig_store *st, struct mig_batch *b, struct mig_error *err);
+	int (*write_end)(struct mig_store *st, int commit, struct mig_error *err);
+
+	/* Optional (NULL when the backend cannot). */
+	int (*list)(struct mig_store *st, json_t **out, struct mig_error *err);
+	/* an array of {"name": ..., "count": N} objects */
+	int (*count)(struct mig_store *st, const struct mig_read_opts *o, uint64_t *out,
+		     struct mig_error *err);
+	int (*describe)(struct mig_store *st, json_t **out, struct mig_error *err);
+	/* a JSON Schema 2020-12 document of the collection */
+};
+
+/* The registry. */
+const struct mig_backend_ops *mig_backend_find(const char *scheme);
+/* NULL-terminated table, for --version and --help. */
+const struct mig_backend_ops *const *mig_backend_all(void);
+
+/* Opens the store a locator names.  Takes loc (freed on failure too).
+ * MIG_EUSAGE when no backend serves the scheme. */
+int mig_store_open(struct mig_store **out, struct mig_locator *loc, int flags,
+		   struct mig_error *err);
+void mig_store_close(struct mig_store *st);
+
+/* Backends' own instances, named in the table in lib/backend.c. */
+extern const struct mig_backend_ops mig_backend_file;
+extern const struct mig_backend_ops mig_backend_sqlite;
+
+#endif

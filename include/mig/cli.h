@@ -1,0 +1,75 @@
+/*
+ * mig/cli.h - what every program shares: the common options, --version,
+ * signals, number parsing and the --report file.
+ */
+#ifndef MIG_CLI_H
+#define MIG_CLI_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "mig/error.h"
+#include "mig/progress.h"
+
+/* getopt_long codes of the common options (above any short option). */
+enum {
+	MIG_OPT_HELP = 'h',
+	MIG_OPT_QUIET = 'q',
+	MIG_OPT_VERBOSE = 'v',
+	MIG_OPT_VERSION = 0x1000,
+	MIG_OPT_PROGRESS,
+	MIG_OPT_REPORT,
+	MIG_OPT_FIRST_OWN = 0x1100   /* a program's own long-only options start here */
+};
+
+#define MIG_COMMON_LONGOPTS \
+	{ "help", no_argument, NULL, MIG_OPT_HELP }, \
+	{ "quiet", no_argument, NULL, MIG_OPT_QUIET }, \
+	{ "verbose", no_argument, NULL, MIG_OPT_VERBOSE }, \
+	{ "version", no_argument, NULL, MIG_OPT_VERSION }, \
+	{ "progress", optional_argument, NULL, MIG_OPT_PROGRESS }, \
+	{ "report", required_argument, NULL, MIG_OPT_REPORT }
+
+#define MIG_COMMON_HELP \
+	"  --progress[=WHEN]   progress on stderr: auto (a TTY), always, never\n" \
+	"  --report FILE       write a JSON summary of the run to FILE\n" \
+	"  -q, --quiet         no summary line\n" \
+	"  -v, --verbose       more messages\n" \
+	"  -h, --help          this help\n" \
+	"      --version       versions of mig and its libraries\n"
+
+struct mig_cli {
+	const char *program;
+	const char *usage;          /* the one-line synopsis, "usage: ..." */
+	enum mig_progress_when progress;
+	const char *report;
+	int quiet;
+	double t0;
+};
+
+/* Sets the log name, SIGPIPE ignored, SIGINT/SIGTERM to mig_interrupted. */
+void mig_cli_init(struct mig_cli *cli, const char *program, const char *usage);
+
+/* Handles a common option.  Returns 1 when it was one, 0 when not, and
+ * for --help/--version exits after printing (the one place outside main
+ * that exits: these end the program by definition). */
+int mig_cli_common(struct mig_cli *cli, int opt, const char *arg, const char *help);
+
+/* Prints "PROG: MSG" and the usage line to stderr; returns exit code 2. */
+int mig_cli_usage_error(struct mig_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Numbers: "123", sizes with k/M/G suffixes (powers of 1024). Return 0 or -1. */
+int mig_parse_u64(const char *s, uint64_t *out);
+int mig_parse_size(const char *s, uint64_t *out);
+
+/* Writes report (borrowed) to path as pretty JSON, atomically (temp file
+ * and rename). */
+int mig_report_write(const char *path, const json_t *report, struct mig_error *err);
+
+/* Ends a run: prints err (if rc < 0 and not EPIPE) once, writes --report
+ * (adding "status", "exit_code", "error", "seconds" to report, which it
+ * takes), and returns the exit code. */
+int mig_cli_finish(struct mig_cli *cli, int rc, const struct mig_error *err, json_t *report);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * mig/run.h - the two drivers behind mig-extract and mig-load: a store to
+ * a record stream, and a record stream to a store.
+ */
+#ifndef MIG_RUN_H
+#define MIG_RUN_H
+
+#include <stdint.h>
+
+#include "mig/backend.h"
+#include "mig/progress.h"
+
+struct mig_extract_cfg {
+	struct mig_read_opts ro;
+	const char *output;              /* NULL or "-": stdout */
+	enum mig_json_mode mode;
+	enum mig_progress_when progress;
+};
+
+struct mig_extract_stats {
+	uint64_t records;
+	uint64_t bytes;                  /* NDJSON bytes written (uncompressed) */
+	int output_closed;               /* the reader of stdout went away */
+};
+
+/* Streams the store's records to the output.  Returns 0, MIG_EPIPE when
+ * the output was closed by its reader (stats say how far it got), or an
+ * error. */
+int mig_extract_run(struct mig_store *st, const struct mig_extract_cfg *cfg,
+		    struct mig_extract_stats *stats, struct mig_error *err);
+
+struct mig_load_cfg {
+	const char *input;               /* NULL or "-": stdin */
+	size_t max_line;
+	struct mig_write_opts wo;
+	const char *reject_path;         /* NULL: rejects are counted and logged */
+	int64_t max_errors;              /* < 0: no limit */
+	enum mig_progress_when progress;
+};
+
+struct mig_load_stats {
+	uint64_t read;                   /* input records (lines that were not blank) */
+	uint64_t inserted, updated, skipped, rejected;
+	uint64_t batches;
+	uint64_t bytes;                  /* input bytes read */
+};
+
+/* Reads records from the input and writes them to the store in batches.
+ * A bad line or a record the store refuses is rejected (reject file,
+ * counts); more rejects than max_errors stops the load with MIG_EDATA
+ * once every record before the one that tipped it is written.  A signal
+ * stops it with MIG_EINTR after the current batch is committed. */
+int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
+		 struct mig_load_stats *stats, struct mig_error *err);
+
+#endif

@@ -1,0 +1,78 @@
+/* backend.c - the table of backends and the calls in front of it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mig/backend.h"
+
+/* One line per backend: adding a backend touches nothing else. */
+static const struct mig_backend_ops *const backends[] = {
+	&mig_backend_file,
+	&mig_backend_sqlite,
+	NULL
+};
+
+const struct mig_backend_ops *const *mig_backend_all(void)
+{
+	return backends;
+}
+
+const struct mig_backend_ops *mig_backend_find(const char *scheme)
+{
+	for (int i = 0; backends[i]; i++)
+		if (strcmp(backends[i]->scheme, scheme) == 0)
+			return backends[i];
+	return NULL;
+}
+
+int mig_store_open(struct mig_store **out, struct mig_locator *loc, int flags,
+		   struct mig_error *err)
+{
+	const struct mig_backend_ops *ops = mig_backend_find(loc->scheme);
+	int rc;
+
+	*out = NULL;
+	if (!ops) {
+		rc = mig_error_set(err, MIG_EUSAGE,
+				   "%s: the %s backend is not part of this build yet",
+				   loc->redacted, loc->scheme);
+		mig_locator_free(loc);
+		return rc;
+	}
+	rc = ops->open(out, loc, flags, err);
+	if (rc) {
+		mig_locator_free(loc);
+		return rc;
+	}
+	(*out)->ops = ops;
+	(*out)->loc = loc;
+	return 0;
+}
+
+void mig_store_close(struct mig_store *st)
+{
+	if (!st)
+		return;
+	struct mig_locator *loc = st->loc;
+	st->ops->close(st);
+	mig_locator_free(loc);
+}
+
+void mig_batch_reject(struct mig_batch_item *it, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[MIG_ERROR_MAX];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	free(it->error);
+	free(it->code);
+	it->status = MIG_ITEM_REJECTED;
+	it->error = strdup(msg);
+	it->code = code ? strdup(code) : NULL;
+}

@@ -1,0 +1,195 @@
+/* cli.c - what every program shares. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bson/bson.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <zstd.h>
+
+#include "mig/cli.h"
+#include "mig/log.h"
+#include "mig/stream.h"
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	mig_interrupted = 1;
+}
+
+void mig_cli_init(struct mig_cli *cli, const char *program, const char *usage)
+{
+	struct sigaction sa;
+
+	memset(cli, 0, sizeof *cli);
+	cli->program = program;
+	cli->usage = usage;
+	cli->t0 = mig_now();
+	mig_log_init(program);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;   /* no SA_RESTART: a blocked read returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void version(const char *program)
+{
+	printf("%s %s\n", program, MIG_VERSION);
+	printf("jansson %s\n", jansson_version_str());
+	printf("libzstd %s\n", ZSTD_versionString());
+	printf("sqlite %s\n", sqlite3_libversion());
+	printf("libbson %s\n", bson_get_version());
+}
+
+int mig_cli_common(struct mig_cli *cli, int opt, const char *arg, const char *help)
+{
+	switch (opt) {
+	case MIG_OPT_HELP:
+		fputs(help, stdout);
+		exit(fclose(stdout) ? 3 : 0);
+	case MIG_OPT_VERSION:
+		version(cli->program);
+		exit(fclose(stdout) ? 3 : 0);
+	case MIG_OPT_QUIET:
+		cli->quiet = 1;
+		mig_log_set_level(MIG_LOG_WARN);
+		return 1;
+	case MIG_OPT_VERBOSE:
+		mig_log_set_level(mig_log_level() + 1);
+		return 1;
+	case MIG_OPT_PROGRESS:
+		if (mig_progress_parse(arg, &cli->progress)) {
+			exit(mig_cli_usage_error(cli, "--progress takes auto, always or never, not '%s'",
+						 arg));
+		}
+		return 1;
+	case MIG_OPT_REPORT:
+		cli->report = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int mig_cli_usage_error(struct mig_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt) {
+		fprintf(stderr, "%s: ", cli->program);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "%s\nTry '%s --help' for more information.\n", cli->usage, cli->program);
+	return 2;
+}
+
+int mig_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int mig_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -1;
+		}
+		if (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+			return -1;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int mig_report_write(const char *path, const json_t *report, struct mig_error *err)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + 16);
+	FILE *f;
+	int rc = 0;
+
+	if (!tmp)
+		return mig_error_set(err, MIG_ENOMEM, "out of memory");
+	snprintf(tmp, n + 16, "%s.tmp%d", path, (int)getpid() % 100000);
+	f = fopen(tmp, "w");
+	if (!f) {
+		rc = mig_error_set(err, MIG_EIO, "report %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (json_dumpf(report, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF) {
+		fclose(f);
+		unlink(tmp);
+		rc = mig_error_set(err, MIG_EIO, "report %s: write failed", path);
+		goto out;
+	}
+	if (fclose(f) || rename(tmp, path)) {
+		rc = mig_error_set(err, MIG_EIO, "report %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+out:
+	free(tmp);
+	return rc;
+}
+
+int mig_cli_finish(struct mig_cli *cli, int rc, const struct mig_error *err, json_t *report)
+{
+	int code = mig_exit_code(rc);
+	struct mig_error rerr;
+
+	if (rc < 0 && rc != MIG_EPIPE)
+		mig_log(MIG_LOG_ERROR, "%s", err && err->msg[0] ? err->msg : mig_code_name(rc));
+	if (cli->report) {
+		if (!report)
+			report = json_object();
+		json_object_set_new(report, "program", json_string(cli->program));
+		json_object_set_new(report, "version", json_string(MIG_VERSION));
+		json_object_set_new(report, "status", json_string(rc < 0 && rc != MIG_EPIPE
+								  ? mig_code_name(rc) : "ok"));
+		json_object_set_new(report, "exit_code", json_integer(code));
+		json_object_set_new(report, "error", rc < 0 && rc != MIG_EPIPE && err
+				    ? json_string(err->msg) : json_null());
+		json_object_set_new(report, "seconds", json_real(mig_now() - cli->t0));
+		if (mig_report_write(cli->report, report, &rerr)) {
+			mig_log(MIG_LOG_ERROR, "%s", rerr.msg);
+			if (!code)
+				code = 3;
+		}
+	}
+	json_decref(report);
+	return code;
+}

@@ -1,0 +1,198 @@
+/* load.c - NDJSON to a store, in batches, with rejects. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mig/log.h"
+#include "mig/reject.h"
+#include "mig/run.h"
+#include "mig/stream.h"
+
+struct loader {
+	struct mig_store *st;
+	const struct mig_load_cfg *cfg;
+	struct mig_load_stats *stats;
+	struct mig_rejects *rj;
+	const char *name;            /* the input's name, for messages */
+	struct mig_batch batch;
+	size_t cap;
+	char last[MIG_ERROR_MAX];    /* the newest reject's reason */
+};
+
+/* Counts one reject and says whether the load may go on (0) or must stop
+ * (MIG_EDATA, or an error writing the reject file). */
+static int reject(struct loader *L, const json_t *rec, const char *raw, size_t rawlen,
+		  uint64_t line, const char *why, const char *code, struct mig_error *err)
+{
+	int rc;
+
+	snprintf(L->last, sizeof L->last, "%s", why);
+	rc = mig_rejects_add(L->rj, rec, raw, rawlen, line, why, code, NULL, err);
+	if (rc)
+		return rc;
+	L->stats->rejected++;
+	if (!mig_rejects_path(L->rj) && L->cfg->max_errors != 0)
+		mig_warn("rejected: %s", why);
+	if (L->cfg->max_errors >= 0 && L->stats->rejected > (uint64_t)L->cfg->max_errors) {
+		if (L->cfg->max_errors == 0 && !mig_rejects_path(L->rj))
+			return mig_error_set(err, MIG_EDATA, "%s", why);
+		return mig_error_set(err, MIG_EDATA,
+				     "%llu records rejected, more than --max-errors %lld (last: %s)",
+				     (unsigned long long)L->stats->rejected,
+				     (long long)L->cfg->max_errors, why);
+	}
+	return 0;
+}
+
+/* Writes the pending batch; then rejects what the store refused. */
+static int flush(struct loader *L, struct mig_error *err)
+{
+	struct mig_batch *b = &L->batch;
+	int rc = 0, stop = 0;
+	char why[MIG_ERROR_MAX + 64];
+
+	if (!b->n)
+		return 0;
+	rc = L->st->ops->write_batch(L->st, b, err);
+	if (rc) {
+		mig_error_prefix(err, "%s: batch %llu (input lines %llu-%llu)",
+				 L->st->loc->redacted, (unsigned long long)L->stats->batches + 1,
+				 (unsigned long long)b->items[0].line,
+				 (unsigned long long)b->items[b->n - 1].line);
+		goto out;
+	}
+	L->stats->batches++;
+	for (size_t i = 0; i < b->n; i++) {
+		struct mig_batch_item *it = &b->items[i];
+		switch (it->status) {
+		case MIG_ITEM_INSERTED: L->stats->inserted++; break;
+		case MIG_ITEM_UPDATED: L->stats->updated++; break;
+		case MIG_ITEM_SKIPPED: L->stats->skipped++; break;
+		case MIG_ITEM_REJECTED:
+			if (stop)
+				break;
+			snprintf(why, sizeof why, "%s:%llu: %s", L->name,
+				 (unsigned long long)it->line, it->error ? it->error : "rejected");
+			rc = reject(L, it->rec, NULL, 0, it->line, why, it->code, err);
+			if (rc)
+				stop = 1;   /* the batch is committed: count the rest, stop after */
+			break;
+		default:
+			/* a backend that left an item undecided would lose it silently */
+			rc = mig_error_set(err, MIG_EIO, "%s: the backend left the record of %s:%llu "
+					   "undecided", L->st->loc->redacted, L->name,
+					   (unsigned long long)it->line);
+			stop = 1;
+			break;
+		}
+	}
+out:
+	for (size_t i = 0; i < b->n; i++) {
+		json_decref(b->items[i].rec);
+		free(b->items[i].error);
+		free(b->items[i].code);
+	}
+	b->n = 0;
+	return rc;
+}
+
+int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
+		 struct mig_load_stats *stats, struct mig_error *err)
+{
+	struct loader L = { .st = st, .cfg = cfg, .stats = stats };
+	struct mig_reader *rd = NULL;
+	struct mig_progress *pg = NULL;
+	struct mig_error lerr;
+	struct mig_line line;
+	json_t *rec;
+	int rc, began = 0;
+
+	memset(stats, 0, sizeof *stats);
+	L.cap = cfg->wo.batch_size ? cfg->wo.batch_size : 1000;
+	L.batch.items = calloc(L.cap, sizeof *L.batch.items);
+	if (!L.batch.items)
+		return mig_error_set(err, MIG_ENOMEM, "out of memory");
+	rc = mig_reader_open(&rd, cfg->input, cfg->max_line, err);
+	if (rc)
+		goto out;
+	L.name = mig_reader_name(rd);
+	rc = mig_rejects_open(&L.rj, cfg->reject_path, mig_log_program(), err);
+	if (rc)
+		goto out;
+	pg = mig_progress_start(cfg->progress, "records", mig_reader_size(rd));
+	for (;;) {
+		if (mig_interrupted) {
+			rc = mig_error_set(err, MIG_EINTR, "interrupted");
+			break;
+		}
+		rc = mig_reader_next(rd, &line, &lerr);
+		if (rc == MIG_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc == MIG_EDATA) {          /* a line over --max-line */
+			stats->read++;
+			rc = reject(&L, NULL, line.data, line.len, line.lineno, lerr.msg, NULL, err);
+			if (rc)
+				break;
+			continue;
+		}
+		if (rc) {
+			*err = lerr;
+			break;
+		}
+		stats->read++;
+		rc = mig_record_parse(&rec, &line, L.name, &lerr);
+		if (!rc && (rc = mig_value_check(rec, &lerr)) != 0) {
+			json_decref(rec);
+			mig_error_prefix(&lerr, "%s:%llu", L.name, (unsigned long long)line.lineno);
+		}
+		if (rc) {
+			rc = reject(&L, NULL, line.data, line.len, line.lineno, lerr.msg, NULL, err);
+			if (rc)
+				break;
+			continue;
+		}
+		if (!began) {
+			/* begin on the first record: an empty input creates nothing */
+			rc = st->ops->write_begin(st, &cfg->wo, err);
+			if (rc) {
+				json_decref(rec);
+				break;
+			}
+			began = 1;
+		}
+		L.batch.items[L.batch.n++] = (struct mig_batch_item){ .rec = rec,
+								      .line = line.lineno };
+		if (L.batch.n == L.cap && (rc = flush(&L, err)) != 0)
+			break;
+		stats->bytes = mig_reader_offset(rd);
+		mig_progress_update(pg, stats->read, stats->bytes);
+	}
+	stats->bytes = mig_reader_offset(rd);
+	/* What was read before a stop is good: write it, unless the store failed. */
+	if (rc != MIG_EIO && rc != MIG_ENOMEM && began) {
+		int frc = flush(&L, rc ? &lerr : err);
+		if (!rc)
+			rc = frc;
+		else if (frc && frc != MIG_EDATA)
+			*err = lerr, rc = frc;
+	}
+	if (began) {
+		int commit = !cfg->wo.dry_run && (rc == 0 || !cfg->wo.atomic);
+		int erc = st->ops->write_end(st, commit, rc ? &lerr : err);
+		if (!rc)
+			rc = erc;
+	}
+	mig_progress_end(pg);
+out:
+	for (size_t i = 0; i < L.batch.n; i++)
+		json_decref(L.batch.items[i].rec);
+	free(L.batch.items);
+	{
+		int crc = mig_rejects_close(L.rj, rc ? &lerr : err);
+		if (!rc)
+			rc = crc;
+	}
+	mig_reader_close(rd);
+	return rc;
+}
