@@ -19,6 +19,9 @@ static const char help[] =
 	"  --where EXPR        only records matching EXPR (sqlite: an SQL condition)\n"
 	"  --order-by EXPR     in this order (sqlite: an SQL ORDER BY list)\n"
 	"  --limit N           at most N records\n"
+	"  --shard K/N         only shard K of N (0 <= K < N): N processes cover the collection\n"
+	"  --since FIELD       only records after the bookmark in --state, by (FIELD, key)\n"
+	"  --state FILE        the bookmark to start after; the next one goes to FILE.next\n"
 	"  --list              list the collections of the store, with counts, and exit\n"
 	"  --count             print the number of records and exit\n"
 	"  --describe          print a JSON Schema of the collection and exit\n"
@@ -34,7 +37,7 @@ static const char help[] =
 
 enum {
 	OPT_QUERY = MIG_OPT_FIRST_OWN, OPT_WHERE, OPT_ORDER_BY, OPT_LIMIT, OPT_LIST, OPT_COUNT,
-	OPT_DESCRIBE, OPT_CANONICAL, OPT_PLAIN, OPT_MAX_LINE
+	OPT_DESCRIBE, OPT_CANONICAL, OPT_PLAIN, OPT_MAX_LINE, OPT_SHARD, OPT_SINCE, OPT_STATE
 };
 
 static const struct option longopts[] = {
@@ -50,6 +53,9 @@ static const struct option longopts[] = {
 	{ "plain", no_argument, NULL, OPT_PLAIN },
 	{ "output", required_argument, NULL, 'o' },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "state", required_argument, NULL, OPT_STATE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -87,6 +93,18 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 		case OPT_CANONICAL: c->x.mode = MIG_JSON_CANONICAL; modes++; break;
 		case OPT_PLAIN: c->x.mode = MIG_JSON_PLAIN; modes++; break;
 		case 'o': c->x.output = optarg; break;
+		case OPT_SHARD: {
+			unsigned k, nn;
+			char tail;
+			if (sscanf(optarg, "%u/%u%c", &k, &nn, &tail) != 2 || nn == 0 || k >= nn)
+				return mig_cli_usage_error(cli, "--shard takes K/N with 0 <= K < N, "
+							   "not '%s'", optarg);
+			c->x.ro.shard_k = k;
+			c->x.ro.shard_n = nn;
+			break;
+		}
+		case OPT_SINCE: c->x.ro.since = optarg; break;
+		case OPT_STATE: c->x.state = optarg; break;
 		case OPT_MAX_LINE:
 			if (mig_parse_size(optarg, &n) || n == 0 || n > SIZE_MAX / 2)
 				return mig_cli_usage_error(cli, "--max-line takes a size, not '%s'",
@@ -101,6 +119,8 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 		return mig_cli_usage_error(cli, "--list, --count and --describe exclude each other");
 	if (modes > 1)
 		return mig_cli_usage_error(cli, "--canonical and --plain exclude each other");
+	if (!c->x.ro.since != !c->x.state)
+		return mig_cli_usage_error(cli, "--since and --state go together");
 	if (optind != argc - 1)
 		return mig_cli_usage_error(cli, optind >= argc ? "a LOCATOR is needed"
 							       : "one LOCATOR only");

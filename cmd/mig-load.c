@@ -16,9 +16,12 @@ static const char help[] =
 	"Read NDJSON records from stdin (or --input) and write them to LOCATOR.\n"
 	"\n"
 	"  -i, --input FILE    read FILE instead of stdin (FILE.zst: decompressed)\n"
-	"  --mode MODE         insert (default) or upsert (needs --key)\n"
+	"  --mode MODE         insert (default), upsert, replace or merge (these need --key)\n"
 	"  --key F[,F...]      key fields; with --create they become the primary key\n"
+	"  --on-conflict WHAT  a duplicate key on insert: fail (reject it), skip, overwrite, merge\n"
 	"  --create            create the collection if it is missing, from the records\n"
+	"  --schema FILE       with --create: create from this JSON Schema\n"
+	"  --drop              drop the collection first\n"
 	"  --truncate          empty the collection first\n"
 	"  --dry-run           check and count everything, write nothing\n"
 	"  --atomic            the whole load in one transaction: all or nothing\n"
@@ -26,6 +29,8 @@ static const char help[] =
 	"  --reject FILE       write rejected records to FILE and go on\n"
 	"  --max-errors N      stop (exit 1) past N rejects (0; no limit with --reject)\n"
 	"  --max-line N        longest input line, bytes, k/M/G suffixes (64M)\n"
+	"  --retries N         retry a lost connection N times, with backoff (3)\n"
+	"  --checkpoint FILE   record progress in FILE; a rerun resumes after it\n"
 	MIG_COMMON_HELP
 	"\n"
 	"Locators: file:PATH, PATH, PATH.zst, -, sqlite:PATH#TABLE, env:VAR, @FILE.\n"
@@ -34,7 +39,8 @@ static const char help[] =
 
 enum {
 	OPT_MODE = MIG_OPT_FIRST_OWN, OPT_KEY, OPT_CREATE, OPT_TRUNCATE, OPT_DRY_RUN, OPT_ATOMIC,
-	OPT_BATCH_SIZE, OPT_REJECT, OPT_MAX_ERRORS, OPT_MAX_LINE
+	OPT_BATCH_SIZE, OPT_REJECT, OPT_MAX_ERRORS, OPT_MAX_LINE, OPT_ON_CONFLICT, OPT_SCHEMA,
+	OPT_DROP, OPT_RETRIES, OPT_CHECKPOINT
 };
 
 static const struct option longopts[] = {
@@ -50,6 +56,11 @@ static const struct option longopts[] = {
 	{ "reject", required_argument, NULL, OPT_REJECT },
 	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "on-conflict", required_argument, NULL, OPT_ON_CONFLICT },
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "drop", no_argument, NULL, OPT_DROP },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -92,6 +103,7 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 
 	c->l.max_errors = 0;
 	c->l.wo.batch_size = 1000;
+	c->l.wo.retries = 3;
 	while ((opt = getopt_long(argc, argv, "hqvi:", longopts, NULL)) != -1) {
 		if (mig_cli_common(cli, opt, optarg, help))
 			continue;
@@ -115,6 +127,28 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 				return rc;
 			break;
 		case OPT_CREATE: c->l.wo.create = 1; break;
+		case OPT_ON_CONFLICT:
+			if (strcmp(optarg, "fail") == 0)
+				c->l.wo.on_conflict = MIG_CONFLICT_FAIL;
+			else if (strcmp(optarg, "skip") == 0)
+				c->l.wo.on_conflict = MIG_CONFLICT_SKIP;
+			else if (strcmp(optarg, "overwrite") == 0)
+				c->l.wo.on_conflict = MIG_CONFLICT_OVERWRITE;
+			else if (strcmp(optarg, "merge") == 0)
+				c->l.wo.on_conflict = MIG_CONFLICT_MERGE;
+			else
+				return mig_cli_usage_error(cli, "--on-conflict takes fail, skip, "
+							   "overwrite or merge, not '%s'", optarg);
+			break;
+		case OPT_SCHEMA: c->l.wo.schema_path = optarg; break;
+		case OPT_DROP: c->l.wo.drop = 1; break;
+		case OPT_RETRIES:
+			if (mig_parse_u64(optarg, &n) || n > 100)
+				return mig_cli_usage_error(cli, "--retries takes 0 to 100, not '%s'",
+							   optarg);
+			c->l.wo.retries = (int)n;
+			break;
+		case OPT_CHECKPOINT: c->l.checkpoint = optarg; break;
 		case OPT_TRUNCATE: c->l.wo.truncate = 1; break;
 		case OPT_DRY_RUN: c->l.wo.dry_run = 1; break;
 		case OPT_ATOMIC: c->l.wo.atomic = 1; break;
@@ -149,6 +183,11 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 		return mig_cli_usage_error(cli, "--mode %s needs --key",
 					   c->l.wo.mode == MIG_MODE_UPSERT ? "upsert"
 					   : c->l.wo.mode == MIG_MODE_REPLACE ? "replace" : "merge");
+	if ((c->l.wo.on_conflict == MIG_CONFLICT_OVERWRITE ||
+	     c->l.wo.on_conflict == MIG_CONFLICT_MERGE) && !c->l.wo.nkeys)
+		return mig_cli_usage_error(cli, "--on-conflict overwrite and merge need --key");
+	if (c->l.wo.schema_path && !c->l.wo.create)
+		return mig_cli_usage_error(cli, "--schema goes with --create");
 	if (c->l.reject_path && !c->max_errors_set)
 		c->l.max_errors = -1;
 	c->locator = argv[optind];
@@ -159,12 +198,13 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 static json_t *report_of(const struct config *c, const struct mig_load_stats *s,
 			 const char *target, const char *input)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:b}",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:b, s:I, s:s?}",
 			 "target", target, "input", input,
 			 "read", (json_int_t)s->read, "inserted", (json_int_t)s->inserted,
 			 "updated", (json_int_t)s->updated, "skipped", (json_int_t)s->skipped,
 			 "rejected", (json_int_t)s->rejected, "batches", (json_int_t)s->batches,
-			 "reject_file", c->l.reject_path, "dry_run", c->l.wo.dry_run);
+			 "reject_file", c->l.reject_path, "dry_run", c->l.wo.dry_run,
+			 "resumed", (json_int_t)s->resumed, "checkpoint", c->l.checkpoint);
 }
 
 int main(int argc, char **argv)
@@ -196,19 +236,29 @@ int main(int argc, char **argv)
 		rc = mig_cli_finish(&cli, rc, &err, NULL);
 		goto out_args;
 	}
+	c.l.target = st->loc->redacted;
 	t0 = mig_now();
 	rc = mig_load_run(st, &c.l, &s, &err);
+	if (s.was_complete)
+		mig_info("%s: checkpoint %s says this load is complete: nothing to do",
+			 st->loc->redacted, c.l.checkpoint);
+	else if (s.resumed)
+		mig_info("%s: resumed: %llu input records were committed by an earlier run "
+			 "(checkpoint %s)", st->loc->redacted, (unsigned long long)s.resumed,
+			 c.l.checkpoint);
 	secs = mig_now() - t0;
-	mig_info("%s: %s%llu read, %llu %sinserted, %llu %supdated, %s%llu skipped, "
-		 "%llu rejected%s%s%s in %.2f s (%.0f rec/s)",
-		 st->loc->redacted, c.l.wo.dry_run ? "dry run: " : "",
-		 (unsigned long long)s.read, (unsigned long long)s.inserted,
-		 c.l.wo.dry_run ? "would be " : "", (unsigned long long)s.updated,
-		 c.l.wo.dry_run ? "would be " : "", "", (unsigned long long)s.skipped,
-		 (unsigned long long)s.rejected, c.l.reject_path && s.rejected ? " (" : "",
-		 c.l.reject_path && s.rejected ? c.l.reject_path : "",
-		 c.l.reject_path && s.rejected ? ")" : "", secs,
-		 secs > 0 ? (double)s.read / secs : 0.0);
+	{
+		const char *would = c.l.wo.dry_run ? "would be " : "";
+		char rj[64 + 4096] = "";
+		if (c.l.reject_path && s.rejected)
+			snprintf(rj, sizeof rj, " (%s)", c.l.reject_path);
+		mig_info("%s: %s%llu read, %llu %sinserted, %llu %supdated, %llu skipped, "
+			 "%llu rejected%s in %.2f s (%.0f rec/s)", st->loc->redacted,
+			 c.l.wo.dry_run ? "dry run: " : "", (unsigned long long)s.read,
+			 (unsigned long long)s.inserted, would, (unsigned long long)s.updated, would,
+			 (unsigned long long)s.skipped, (unsigned long long)s.rejected, rj, secs,
+			 secs > 0 ? (double)s.read / secs : 0.0);
+	}
 	report = report_of(&c, &s, st->loc->redacted, input);
 	mig_store_close(st);
 	rc = mig_cli_finish(&cli, rc, &err, report);

@@ -9,10 +9,11 @@
 
 #include <bson/bson.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <zstd.h>
 
+#include "mig/backend.h"
 #include "mig/cli.h"
+#include "mig/jsonfile.h"
 #include "mig/log.h"
 #include "mig/stream.h"
 
@@ -44,8 +45,10 @@ static void version(const char *program)
 	printf("%s %s\n", program, MIG_VERSION);
 	printf("jansson %s\n", jansson_version_str());
 	printf("libzstd %s\n", ZSTD_versionString());
-	printf("sqlite %s\n", sqlite3_libversion());
 	printf("libbson %s\n", bson_get_version());
+	for (const struct mig_backend_ops *const *b = mig_backend_all(); *b; b++)
+		if ((*b)->lib_version)
+			printf("%s\n", (*b)->lib_version());
 }
 
 int mig_cli_common(struct mig_cli *cli, int opt, const char *arg, const char *help)
@@ -138,32 +141,7 @@ int mig_parse_size(const char *s, uint64_t *out)
 
 int mig_report_write(const char *path, const json_t *report, struct mig_error *err)
 {
-	size_t n = strlen(path);
-	char *tmp = malloc(n + 16);
-	FILE *f;
-	int rc = 0;
-
-	if (!tmp)
-		return mig_error_set(err, MIG_ENOMEM, "out of memory");
-	snprintf(tmp, n + 16, "%s.tmp%d", path, (int)getpid() % 100000);
-	f = fopen(tmp, "w");
-	if (!f) {
-		rc = mig_error_set(err, MIG_EIO, "report %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (json_dumpf(report, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF) {
-		fclose(f);
-		unlink(tmp);
-		rc = mig_error_set(err, MIG_EIO, "report %s: write failed", path);
-		goto out;
-	}
-	if (fclose(f) || rename(tmp, path)) {
-		rc = mig_error_set(err, MIG_EIO, "report %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-out:
-	free(tmp);
-	return rc;
+	return mig_jsonfile_write(path, report, "report", err);
 }
 
 int mig_cli_finish(struct mig_cli *cli, int rc, const struct mig_error *err, json_t *report)

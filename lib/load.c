@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mig/jsonfile.h"
 #include "mig/log.h"
 #include "mig/reject.h"
 #include "mig/run.h"
@@ -16,7 +17,64 @@ struct loader {
 	struct mig_batch batch;
 	size_t cap;
 	char last[MIG_ERROR_MAX];    /* the newest reject's reason */
+	uint64_t done_line;          /* input committed through this line */
 };
+
+/* The checkpoint file: {"version": 1, "target": T, "input": I, "line": N,
+ * "complete": bool, counts...}.  It is written after the batch commits, so
+ * a crash between the two repeats at most that one batch on resume. */
+static int checkpoint_write(struct loader *L, int complete, struct mig_error *err)
+{
+	json_t *v;
+	int rc;
+
+	if (!L->cfg->checkpoint || L->cfg->wo.dry_run)
+		return 0;
+	v = json_pack("{s:i, s:s, s:s, s:I, s:b, s:I, s:I, s:I, s:I}", "version", 1,
+		      "target", L->cfg->target ? L->cfg->target : "", "input", L->name,
+		      "line", (json_int_t)L->done_line, "complete", complete,
+		      "inserted", (json_int_t)L->stats->inserted,
+		      "updated", (json_int_t)L->stats->updated,
+		      "skipped", (json_int_t)L->stats->skipped,
+		      "rejected", (json_int_t)L->stats->rejected);
+	if (!v)
+		return mig_error_set(err, MIG_ENOMEM, "out of memory");
+	rc = mig_jsonfile_write(L->cfg->checkpoint, v, "checkpoint", err);
+	json_decref(v);
+	return rc;
+}
+
+/* Reads the checkpoint: the line to resume after, and whether it was done. */
+static int checkpoint_read(const struct mig_load_cfg *cfg, uint64_t *line, int *complete,
+			   struct mig_error *err)
+{
+	json_t *v = NULL, *t, *l, *c;
+	int rc;
+
+	*line = 0;
+	*complete = 0;
+	if (!cfg->checkpoint)
+		return 0;
+	rc = mig_jsonfile_read(&v, cfg->checkpoint, "checkpoint", err);
+	if (rc || !v)
+		return rc;
+	t = json_object_get(v, "target");
+	l = json_object_get(v, "line");
+	c = json_object_get(v, "complete");
+	if (json_integer_value(json_object_get(v, "version")) != 1 || !json_is_string(t) ||
+	    !json_is_integer(l) || json_integer_value(l) < 0 || !json_is_boolean(c)) {
+		rc = mig_error_set(err, MIG_ECORRUPT, "checkpoint %s: corrupt: not a mig-load "
+				   "checkpoint", cfg->checkpoint);
+	} else if (cfg->target && strcmp(json_string_value(t), cfg->target)) {
+		rc = mig_error_set(err, MIG_EUSAGE, "checkpoint %s is of a load into %s, not %s",
+				   cfg->checkpoint, json_string_value(t), cfg->target);
+	} else {
+		*line = (uint64_t)json_integer_value(l);
+		*complete = json_is_true(c);
+	}
+	json_decref(v);
+	return rc;
+}
 
 /* Counts one reject and says whether the load may go on (0) or must stop
  * (MIG_EDATA, or an error writing the reject file). */
@@ -61,6 +119,7 @@ static int flush(struct loader *L, struct mig_error *err)
 		goto out;
 	}
 	L->stats->batches++;
+	L->done_line = b->items[b->n - 1].line;
 	for (size_t i = 0; i < b->n; i++) {
 		struct mig_batch_item *it = &b->items[i];
 		switch (it->status) {
@@ -85,6 +144,11 @@ static int flush(struct loader *L, struct mig_error *err)
 			break;
 		}
 	}
+	if (!L->cfg->wo.atomic) {
+		int crc = checkpoint_write(L, 0, stop ? &(struct mig_error){ 0 } : err);
+		if (!rc)
+			rc = crc;
+	}
 out:
 	for (size_t i = 0; i < b->n; i++) {
 		json_decref(b->items[i].rec);
@@ -102,11 +166,20 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	struct mig_reader *rd = NULL;
 	struct mig_progress *pg = NULL;
 	struct mig_error lerr;
-	struct mig_line line;
+	struct mig_line line = { 0 };
 	json_t *rec;
-	int rc, began = 0;
+	uint64_t resume = 0;
+	int rc, began = 0, complete = 0;
 
 	memset(stats, 0, sizeof *stats);
+	rc = checkpoint_read(cfg, &resume, &complete, err);
+	if (rc)
+		return rc;
+	if (complete) {
+		stats->was_complete = 1;
+		return 0;
+	}
+	L.done_line = resume;
 	L.cap = cfg->wo.batch_size ? cfg->wo.batch_size : 1000;
 	L.batch.items = calloc(L.cap, sizeof *L.batch.items);
 	if (!L.batch.items)
@@ -115,7 +188,7 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	if (rc)
 		goto out;
 	L.name = mig_reader_name(rd);
-	rc = mig_rejects_open(&L.rj, cfg->reject_path, mig_log_program(), err);
+	rc = mig_rejects_open(&L.rj, cfg->reject_path, mig_log_program(), resume > 0, err);
 	if (rc)
 		goto out;
 	pg = mig_progress_start(cfg->progress, "records", mig_reader_size(rd));
@@ -128,6 +201,10 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		if (rc == MIG_DONE) {
 			rc = 0;
 			break;
+		}
+		if ((rc == 0 || rc == MIG_EDATA) && line.lineno <= resume) {
+			stats->resumed++;       /* committed by an earlier run */
+			continue;
 		}
 		if (rc == MIG_EDATA) {          /* a line over --max-line */
 			stats->read++;
@@ -182,6 +259,11 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		int erc = st->ops->write_end(st, commit, rc ? &lerr : err);
 		if (!rc)
 			rc = erc;
+	}
+	if (!rc) {
+		/* everything is in: a rerun with this checkpoint does nothing */
+		L.done_line = line.lineno > L.done_line ? line.lineno : L.done_line;
+		rc = checkpoint_write(&L, 1, err);
 	}
 	mig_progress_end(pg);
 out:

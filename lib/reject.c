@@ -13,7 +13,7 @@ struct mig_rejects {
 };
 
 int mig_rejects_open(struct mig_rejects **out, const char *path, const char *stage,
-		     struct mig_error *err)
+		     int append, struct mig_error *err)
 {
 	struct mig_rejects *r = calloc(1, sizeof *r);
 	int rc;
@@ -29,7 +29,8 @@ int mig_rejects_open(struct mig_rejects **out, const char *path, const char *sta
 	}
 	if (path) {
 		/* rejects are written as they come, so that a crash loses none */
-		rc = mig_writer_open(&r->w, path, 0, MIG_JSON_RELAXED, err);
+		rc = mig_writer_open(&r->w, path, append ? MIG_WRITER_APPEND : 0, MIG_JSON_RELAXED,
+				     err);
 		if (rc) {
 			mig_rejects_close(r, NULL);
 			return mig_error_prefix(err, "reject file");

@@ -48,6 +48,13 @@ struct mig_read_opts {
 	enum mig_json_mode mode; /* producers that can keep int32/int64 apart look here */
 	unsigned shard_k, shard_n;  /* shard_n 0: not sharded */
 	size_t max_line;         /* file sources: longest line (0: default) */
+	/* --since FIELD: only records whose (FIELD, key...) is greater than
+	 * `after`, in that order.  after is NULL on a first run, else the
+	 * bookmark of the previous one: {"field": F, "value": V, "key":
+	 * {"k1": v1, ...}}.  A backend that supports it fills st->key_fields
+	 * in read_begin so that the driver can build the next bookmark. */
+	const char *since;
+	const json_t *after;
 };
 
 enum mig_load_mode {
@@ -109,12 +116,18 @@ void mig_batch_reject(struct mig_batch_item *it, const char *code, const char *f
 struct mig_store {
 	const struct mig_backend_ops *ops;
 	struct mig_locator *loc;  /* owned by the store */
+	/* The collection's key fields (NULL-terminated), set by read_begin
+	 * when it knows them; owned by the backend. */
+	const char *const *key_fields;
 };
 
 struct mig_backend_ops {
 	int version;             /* MIG_BACKEND_VERSION */
 	const char *scheme;      /* the locator scheme it serves */
 	const char *summary;     /* one line for --help / README */
+	/* the client library and its version, for --version ("sqlite 3.40.1"),
+	 * or NULL */
+	const char *(*lib_version)(void);
 
 	/* loc is borrowed: mig_store_open() stores it in the store and
 	 * mig_store_close() frees it after close(); close() frees only what

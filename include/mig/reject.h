@@ -18,9 +18,10 @@
 
 struct mig_rejects;
 
-/* path NULL: count only.  stage: the program name ("mig-load"). */
+/* path NULL: count only.  stage: the program name ("mig-load").  append:
+ * add to an existing file (a resumed load) instead of starting it anew. */
 int mig_rejects_open(struct mig_rejects **out, const char *path, const char *stage,
-		     struct mig_error *err);
+		     int append, struct mig_error *err);
 /* rec: the parsed record, or NULL, in which case raw/rawlen (the input
  * line, which need not be valid UTF-8: invalid bytes are replaced by
  * U+FFFD) is stored as a string.  code and errors (a JSON array, borrowed)

@@ -15,12 +15,17 @@ struct mig_extract_cfg {
 	const char *output;              /* NULL or "-": stdout */
 	enum mig_json_mode mode;
 	enum mig_progress_when progress;
+	/* --since FIELD --state FILE: ro.since is FIELD; the bookmark is read
+	 * from state and the next one written to state.next once every record
+	 * is out (DESIGN.md s. 1). */
+	const char *state;
 };
 
 struct mig_extract_stats {
 	uint64_t records;
 	uint64_t bytes;                  /* NDJSON bytes written (uncompressed) */
 	int output_closed;               /* the reader of stdout went away */
+	int bookmark_written;            /* state.next was written */
 };
 
 /* Streams the store's records to the output.  Returns 0, MIG_EPIPE when
@@ -36,6 +41,11 @@ struct mig_load_cfg {
 	const char *reject_path;         /* NULL: rejects are counted and logged */
 	int64_t max_errors;              /* < 0: no limit */
 	enum mig_progress_when progress;
+	const char *target;              /* the redacted locator, for the checkpoint */
+	/* --checkpoint FILE: after every committed batch, FILE says which input
+	 * line the load has committed through; a rerun with the same FILE and
+	 * the same input skips those lines.  A complete load marks it so. */
+	const char *checkpoint;
 };
 
 struct mig_load_stats {
@@ -43,6 +53,8 @@ struct mig_load_stats {
 	uint64_t inserted, updated, skipped, rejected;
 	uint64_t batches;
 	uint64_t bytes;                  /* input bytes read */
+	uint64_t resumed;                /* input lines skipped: a checkpoint had them */
+	int was_complete;                /* the checkpoint said the load was done */
 };
 
 /* Reads records from the input and writes them to the store in batches.

@@ -131,7 +131,8 @@ int mig_date_format(char *out, int64_t us);
  *   PLAIN     dates -> ISO string, decimals -> string, oid -> hex string,
  *             binary -> base64 string, non-finite doubles -> "NaN",
  *             "Infinity", "-Infinity", timestamp -> {"t","i"}, regex ->
- *             "/pattern/options", other wrappers -> their payload.
+ *             "/pattern/options", undefined -> null, other wrappers -> their
+ *             payload.
  * A malformed wrapper is printed as the plain object it is.
  * Returns 0, MIG_ENOMEM, or MIG_EDATA when b's cap is reached. */
 int mig_value_write(struct mig_buf *b, const json_t *v, enum mig_json_mode mode);

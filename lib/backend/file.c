@@ -53,6 +53,9 @@ static int file_read_begin(struct mig_store *st, const struct mig_read_opts *o,
 		return mig_error_set(err, MIG_EUSAGE,
 				     "%s: --query, --where and --order-by need a database backend",
 				     st->loc->redacted);
+	if (o->shard_n)
+		return mig_error_set(err, MIG_EUSAGE, "%s: a file cannot be read in shards",
+				     st->loc->redacted);
 	fs->limit = o->limit;
 	return mig_reader_open(&fs->rd, st->loc->path, o->max_line, err);
 }
