@@ -194,16 +194,15 @@ int main(int argc, char **argv)
 	struct mig_locator *loc = NULL;
 	struct mig_store *st = NULL;
 	struct mig_extract_stats stats = { 0 };
-	json_t *report = json_object();
+	json_t *report;
 	double t0;
 	int rc;
 
-	mig_cli_init(&cli, "mig-extract", USAGE);
+	mig_cli_init(&cli, "mig-extract", USAGE);   /* first: it sets the allocator */
 	rc = parse_args(&cli, &c, argc, argv);
-	if (rc >= 0) {
-		json_decref(report);
+	if (rc >= 0)
 		return rc;
-	}
+	report = json_object();
 	rc = mig_locator_parse(&loc, c.locator, &err);
 	if (rc)
 		return mig_cli_finish(&cli, rc, &err, report);

@@ -27,6 +27,7 @@ void mig_cli_init(struct mig_cli *cli, const char *program, const char *usage)
 {
 	struct sigaction sa;
 
+	mig_json_alloc_init();
 	memset(cli, 0, sizeof *cli);
 	cli->program = program;
 	cli->usage = usage;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mig/cli.h"
 #include "mig/jsonfile.h"
 
 int mig_jsonfile_write(const char *path, const json_t *v, const char *what,
@@ -46,7 +47,7 @@ out:
 		close(fd);
 	if (rc)
 		unlink(tmp);
-	free(text);
+	mig_json_free(text);
 	free(tmp);
 	return rc;
 }

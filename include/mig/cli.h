@@ -47,7 +47,15 @@ struct mig_cli {
 	double t0;
 };
 
-/* Sets the log name, SIGPIPE ignored, SIGINT/SIGTERM to mig_interrupted. */
+/* Jansson's values come from a size-class free-list allocator (lib/alloc.c)
+ * once this is called: the first thing a program does, before any json_t
+ * exists.  Memory that Jansson hands out (json_dumps) must then be freed
+ * with mig_json_free, never free(). */
+void mig_json_alloc_init(void);
+void mig_json_free(void *p);
+
+/* Sets the log name, the allocator, SIGPIPE ignored, SIGINT/SIGTERM to
+ * mig_interrupted. */
 void mig_cli_init(struct mig_cli *cli, const char *program, const char *usage);
 
 /* Handles a common option.  Returns 1 when it was one, 0 when not, and
