@@ -219,8 +219,9 @@ int main(int argc, char **argv)
 		rc = mig_extract_run(st, &c.x, &stats, &err);
 		{
 			double s = mig_now() - t0;
-			mig_info("%s: %llu records%s in %.2f s (%.0f rec/s)", st->loc->redacted,
-				 (unsigned long long)stats.records,
+			mig_cli_summary(&cli, "%s: %llu record%s%s in %.2f s (%.0f rec/s)",
+				 st->loc->redacted, (unsigned long long)stats.records,
+				 stats.records == 1 ? "" : "s",
 				 stats.output_closed ? " (output closed by its reader)" : "",
 				 s, s > 0 ? (double)stats.records / s : 0.0);
 		}

@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 		char rj[64 + 4096] = "";
 		if (c.l.reject_path && s.rejected)
 			snprintf(rj, sizeof rj, " (%s)", c.l.reject_path);
-		mig_info("%s: %s%llu read, %llu %sinserted, %llu %supdated, %llu skipped, "
+		mig_cli_summary(&cli, "%s: %s%llu read, %llu %sinserted, %llu %supdated, %llu skipped, "
 			 "%llu rejected%s in %.2f s (%.0f rec/s)", st->loc->redacted,
 			 c.l.wo.dry_run ? "dry run: " : "", (unsigned long long)s.read,
 			 (unsigned long long)s.inserted, would, (unsigned long long)s.updated, would,

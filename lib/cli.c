@@ -145,6 +145,15 @@ int mig_report_write(const char *path, const json_t *report, struct mig_error *e
 	return mig_jsonfile_write(path, report, "report", err);
 }
 
+void mig_cli_summary(struct mig_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cli->summary, sizeof cli->summary, fmt, ap);
+	va_end(ap);
+}
+
 int mig_cli_finish(struct mig_cli *cli, int rc, const struct mig_error *err, json_t *report)
 {
 	int code = mig_exit_code(rc);
@@ -152,6 +161,8 @@ int mig_cli_finish(struct mig_cli *cli, int rc, const struct mig_error *err, jso
 
 	if (rc < 0 && rc != MIG_EPIPE)
 		mig_log(MIG_LOG_ERROR, "%s", err && err->msg[0] ? err->msg : mig_code_name(rc));
+	if (cli->summary[0])
+		mig_info("%s", cli->summary);
 	if (cli->report) {
 		if (!report)
 			report = json_object();

@@ -219,12 +219,17 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		}
 		stats->read++;
 		rc = mig_record_parse(&rec, &line, L.name, &lerr);
-		if (!rc && (rc = mig_value_check(rec, &lerr)) != 0) {
-			json_decref(rec);
-			mig_error_prefix(&lerr, "%s:%llu", L.name, (unsigned long long)line.lineno);
-		}
 		if (rc) {
 			rc = reject(&L, NULL, line.data, line.len, line.lineno, lerr.msg, NULL, err);
+			if (rc)
+				break;
+			continue;
+		}
+		if ((rc = mig_value_check(rec, &lerr)) != 0) {
+			/* valid JSON: the reject keeps it as an object, for mig-map to fix */
+			mig_error_prefix(&lerr, "%s:%llu", L.name, (unsigned long long)line.lineno);
+			rc = reject(&L, rec, NULL, 0, line.lineno, lerr.msg, NULL, err);
+			json_decref(rec);
 			if (rc)
 				break;
 			continue;

@@ -45,6 +45,7 @@ struct mig_cli {
 	const char *report;
 	int quiet;
 	double t0;
+	char summary[1024];         /* the final line, printed by mig_cli_finish */
 };
 
 /* Jansson's values come from a size-class free-list allocator (lib/alloc.c)
@@ -75,7 +76,13 @@ int mig_parse_size(const char *s, uint64_t *out);
  * and rename). */
 int mig_report_write(const char *path, const json_t *report, struct mig_error *err);
 
-/* Ends a run: prints err (if rc < 0 and not EPIPE) once, writes --report
+/* Sets the one-line summary that mig_cli_finish prints (unless --quiet)
+ * after the error, if any. */
+void mig_cli_summary(struct mig_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Ends a run: prints err (if rc < 0 and not EPIPE) once, then the summary,
+ * writes --report
  * (adding "status", "exit_code", "error", "seconds" to report, which it
  * takes), and returns the exit code. */
 int mig_cli_finish(struct mig_cli *cli, int rc, const struct mig_error *err, json_t *report);
