@@ -112,8 +112,8 @@ static int flush(struct loader *L, struct mig_error *err)
 		return 0;
 	rc = L->st->ops->write_batch(L->st, b, err);
 	if (rc) {
-		mig_error_prefix(err, "%s: batch %llu (input lines %llu-%llu)",
-				 L->st->loc->redacted, (unsigned long long)L->stats->batches + 1,
+		mig_error_prefix(err, "batch %llu (input lines %llu-%llu)",
+				 (unsigned long long)L->stats->batches + 1,
 				 (unsigned long long)b->items[0].line,
 				 (unsigned long long)b->items[b->n - 1].line);
 		goto out;
