@@ -75,6 +75,7 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 
 	c->x.ro.limit = -1;
 	c->x.mode = MIG_JSON_RELAXED;
+	argv[0] = (char *)cli->program;   /* getopt's own messages name the program */
 	while ((opt = getopt_long(argc, argv, "hqvo:", longopts, NULL)) != -1) {
 		if (mig_cli_common(cli, opt, optarg, help))
 			continue;

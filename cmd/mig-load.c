@@ -104,6 +104,7 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 	c->l.max_errors = 0;
 	c->l.wo.batch_size = 1000;
 	c->l.wo.retries = 3;
+	argv[0] = (char *)cli->program;   /* getopt's own messages name the program */
 	while ((opt = getopt_long(argc, argv, "hqvi:", longopts, NULL)) != -1) {
 		if (mig_cli_common(cli, opt, optarg, help))
 			continue;

@@ -161,7 +161,7 @@ int mig_cli_finish(struct mig_cli *cli, int rc, const struct mig_error *err, jso
 
 	if (rc < 0 && rc != MIG_EPIPE)
 		mig_log(MIG_LOG_ERROR, "%s", err && err->msg[0] ? err->msg : mig_code_name(rc));
-	if (cli->summary[0])
+	if (cli->summary[0] && rc != MIG_EUSAGE)
 		mig_info("%s", cli->summary);
 	if (cli->report) {
 		if (!report)

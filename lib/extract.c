@@ -68,6 +68,8 @@ int mig_extract_run(struct mig_store *st, const struct mig_extract_cfg *cfg,
 			return rc;
 		ro.after = after;
 	}
+	mig_debug("%s: reading%s%s", st->loc->redacted, after ? " after the bookmark in " : "",
+		  after ? cfg->state : "");
 	rc = st->ops->read_begin(st, &ro, err);
 	if (rc)
 		goto out;

@@ -120,6 +120,9 @@ static int flush(struct loader *L, struct mig_error *err)
 	}
 	L->stats->batches++;
 	L->done_line = b->items[b->n - 1].line;
+	mig_debug("batch %llu committed: input lines %llu-%llu",
+		  (unsigned long long)L->stats->batches, (unsigned long long)b->items[0].line,
+		  (unsigned long long)L->done_line);
 	for (size_t i = 0; i < b->n; i++) {
 		struct mig_batch_item *it = &b->items[i];
 		switch (it->status) {
@@ -191,6 +194,14 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	rc = mig_rejects_open(&L.rj, cfg->reject_path, mig_log_program(), resume > 0, err);
 	if (rc)
 		goto out;
+	/* Before the first record, so that a bad target or option fails even
+	 * on an empty input; the backend creates a collection from the first
+	 * batch, so an empty input creates nothing. */
+	rc = st->ops->write_begin(st, &cfg->wo, err);
+	if (rc)
+		goto out;
+	began = 1;
+	mig_debug("%s: writing, batches of %zu, from %s", st->loc->redacted, L.cap, L.name);
 	pg = mig_progress_start(cfg->progress, "records", mig_reader_size(rd));
 	for (;;) {
 		if (mig_interrupted) {
@@ -233,15 +244,6 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 			if (rc)
 				break;
 			continue;
-		}
-		if (!began) {
-			/* begin on the first record: an empty input creates nothing */
-			rc = st->ops->write_begin(st, &cfg->wo, err);
-			if (rc) {
-				json_decref(rec);
-				break;
-			}
-			began = 1;
 		}
 		L.batch.items[L.batch.n++] = (struct mig_batch_item){ .rec = rec,
 								      .line = line.lineno };
