@@ -187,8 +187,9 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	L.batch.items = calloc(L.cap, sizeof *L.batch.items);
 	if (!L.batch.items)
 		return mig_error_set(err, MIG_ENOMEM, "out of memory");
-	rc = mig_reader_open(&rd, cfg->input, cfg->max_line, err);
-	if (rc)
+	if (cfg->reader)
+		rd = cfg->reader;
+	else if ((rc = mig_reader_open(&rd, cfg->input, cfg->max_line, err)) != 0)
 		goto out;
 	L.name = mig_reader_name(rd);
 	rc = mig_rejects_open(&L.rj, cfg->reject_path, mig_log_program(), resume > 0, err);
@@ -282,6 +283,7 @@ out:
 		if (!rc)
 			rc = crc;
 	}
-	mig_reader_close(rd);
+	if (rd != cfg->reader)
+		mig_reader_close(rd);
 	return rc;
 }

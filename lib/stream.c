@@ -39,6 +39,8 @@ struct mig_reader {
 	uint64_t lineno;
 	uint64_t offset;    /* bytes read from fd */
 	uint64_t size;
+	int ranged;         /* read [base, base + size) with pread */
+	uint64_t base;
 
 	ZSTD_DStream *zd;   /* set for .zst input */
 	char *zbuf;
@@ -97,6 +99,19 @@ int mig_reader_open(struct mig_reader **out, const char *path, size_t max_line,
 	return 0;
 }
 
+int mig_reader_open_range(struct mig_reader **out, int fd, const char *name, uint64_t offset,
+			  uint64_t length, int zstd, size_t max_line, struct mig_error *err)
+{
+	int rc = mig_reader_open_fd(out, fd, name, zstd, max_line, err);
+
+	if (rc)
+		return rc;
+	(*out)->ranged = 1;
+	(*out)->base = offset;
+	(*out)->size = length;
+	return 0;
+}
+
 void mig_reader_close(struct mig_reader *r)
 {
 	if (!r)
@@ -117,8 +132,16 @@ uint64_t mig_reader_size(const struct mig_reader *r) { return r->size; }
 static ssize_t read_fd(struct mig_reader *r, void *p, size_t n)
 {
 	ssize_t got;
+
+	if (r->ranged) {
+		if (n > r->size - r->offset)
+			n = (size_t)(r->size - r->offset);
+		if (!n)
+			return 0;
+	}
 	do
-		got = read(r->fd, p, n);
+		got = r->ranged ? pread(r->fd, p, n, (off_t)(r->base + r->offset))
+				: read(r->fd, p, n);
 	while (got < 0 && errno == EINTR && !mig_interrupted);
 	if (got > 0)
 		r->offset += (uint64_t)got;

@@ -55,6 +55,9 @@ struct mig_read_opts {
 	 * in read_begin so that the driver can build the next bookmark. */
 	const char *since;
 	const json_t *after;
+	/* A token from another store's snapshot_begin(): read the same
+	 * consistent view (mig-backup), or NULL. */
+	const char *snapshot;
 };
 
 enum mig_load_mode {
@@ -83,6 +86,10 @@ struct mig_write_opts {
 	int dry_run;              /* check and count, write nothing */
 	int atomic;               /* one transaction for the whole load */
 	const char *schema_path;  /* JSON Schema to create from, or NULL */
+	const json_t *schema;     /* the same, already loaded (wins over schema_path) */
+	/* A native definition from native() of a store of the same backend
+	 * (mig-restore into the same kind): create exactly that. */
+	const json_t *native;
 	size_t batch_size;
 	int retries;
 };
@@ -152,6 +159,17 @@ struct mig_backend_ops {
 		     struct mig_error *err);
 	int (*describe)(struct mig_store *st, json_t **out, struct mig_error *err);
 	/* a JSON Schema 2020-12 document of the collection */
+
+	/* Begins one consistent view of the whole store, held until close():
+	 * this store's reads and those of other stores of the backend given
+	 * *token in mig_read_opts.snapshot see the same data.  *token is
+	 * malloc'd, or NULL when the view cannot be shared. */
+	int (*snapshot_begin)(struct mig_store *st, char **token, struct mig_error *err);
+	/* The collection's native definition (PostgreSQL DDL with keys,
+	 * constraints and indexes; MongoDB indexes and validator; an
+	 * Elasticsearch index's settings and mappings), as a JSON value that
+	 * mig_write_opts.native takes back. */
+	int (*native)(struct mig_store *st, json_t **out, struct mig_error *err);
 };
 
 /* The registry. */
@@ -168,5 +186,7 @@ void mig_store_close(struct mig_store *st);
 /* Backends' own instances, named in the table in lib/backend.c. */
 extern const struct mig_backend_ops mig_backend_file;
 extern const struct mig_backend_ops mig_backend_sqlite;
+extern const struct mig_backend_ops mig_backend_mongo;
+extern const struct mig_backend_ops mig_backend_pg;
 
 #endif

@@ -34,8 +34,11 @@ struct mig_extract_stats {
 int mig_extract_run(struct mig_store *st, const struct mig_extract_cfg *cfg,
 		    struct mig_extract_stats *stats, struct mig_error *err);
 
+struct mig_reader;
+
 struct mig_load_cfg {
 	const char *input;               /* NULL or "-": stdin */
+	struct mig_reader *reader;       /* or read this (borrowed; input is then its name) */
 	size_t max_line;
 	struct mig_write_opts wo;
 	const char *reject_path;         /* NULL: rejects are counted and logged */

@@ -40,6 +40,11 @@ int mig_reader_open(struct mig_reader **out, const char *path, size_t max_line,
 int mig_reader_open_fd(struct mig_reader **out, int fd, const char *name,
 		       int zstd, size_t max_line, struct mig_error *err);
 
+/* Reads the bytes [offset, offset + length) of fd with pread(2), e.g. one
+ * member of an archive; fd is not closed. */
+int mig_reader_open_range(struct mig_reader **out, int fd, const char *name, uint64_t offset,
+			  uint64_t length, int zstd, size_t max_line, struct mig_error *err);
+
 /* The next non-blank line.  Returns 0 with *out filled, MIG_DONE at end of
  * input, MIG_EDATA for a line longer than max_line (out->lineno names it,
  * out->data holds its first bytes; the reader has skipped past it and the
