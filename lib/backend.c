@@ -11,6 +11,7 @@ static const struct mig_backend_ops *const backends[] = {
 	&mig_backend_file,
 	&mig_backend_sqlite,
 	&mig_backend_mongo,
+	&mig_backend_es,
 	NULL
 };
 

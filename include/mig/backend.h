@@ -188,5 +188,6 @@ extern const struct mig_backend_ops mig_backend_file;
 extern const struct mig_backend_ops mig_backend_sqlite;
 extern const struct mig_backend_ops mig_backend_mongo;
 extern const struct mig_backend_ops mig_backend_pg;
+extern const struct mig_backend_ops mig_backend_es;
 
 #endif
