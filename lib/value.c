@@ -516,6 +516,36 @@ static int is_u32(const json_t *v)
 	       json_integer_value(v) <= UINT32_MAX;
 }
 
+/* A finite decimal literal of any length: [+-]digits[.digits][e[+-]digits],
+ * or with the digits only after the point.  The exponent is kept short so
+ * that no consumer has to fear it. */
+static int is_plain_decimal(const char *p, size_t n)
+{
+	size_t i = 0, digits = 0, exp = 0;
+
+	if (i < n && (p[i] == '+' || p[i] == '-'))
+		i++;
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++, digits++;
+	if (i < n && p[i] == '.') {
+		i++;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++, digits++;
+	}
+	if (!digits)
+		return 0;
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++, exp++;
+		if (!exp || exp > 9)
+			return 0;
+	}
+	return i == n;
+}
+
 static int is_uuid(const json_t *s)
 {
 	if (!json_is_string(s) || json_string_length(s) != 36)
@@ -588,10 +618,14 @@ static enum mig_vtype classify_object(const json_t *v, struct wrap *w)
 		return MIG_V_DOUBLE;
 	case K_DECIMAL: {
 		bson_decimal128_t dec;
+		/* mig's decimals are exact strings of any length (PostgreSQL's
+		 * numeric holds 1000 digits); only BSON needs them to fit
+		 * Decimal128, and mig_value_to_bson says so when they do not */
 		if (!json_is_string(p) || json_string_length(p) > INT32_MAX ||
-		    !bson_decimal128_from_string_w_len(json_string_value(p),
-						       (int)json_string_length(p), &dec))
-			return invalid(w, "not a Decimal128 string");
+		    (!bson_decimal128_from_string_w_len(json_string_value(p),
+							(int)json_string_length(p), &dec) &&
+		     !is_plain_decimal(json_string_value(p), json_string_length(p))))
+			return invalid(w, "not a decimal number string");
 		return MIG_V_DECIMAL;
 	}
 	case K_BINARY:
@@ -1587,7 +1621,12 @@ static int wrapper_to_bson(bson_t *out, const char *k, int kn, const json_t *v,
 		ok = bson_append_date_time(out, k, kn, w.i / 1000 - (w.i % 1000 < 0));
 		break;
 	case MIG_V_DECIMAL:
-		bson_decimal128_from_string_w_len(json_string_value(w.p), (int)json_string_length(w.p), &dec);
+		if (!bson_decimal128_from_string_w_len(json_string_value(w.p),
+						       (int)json_string_length(w.p), &dec))
+			return mig_error_set(err, MIG_EDATA, "$numberDecimal %.40s%s does not fit "
+					     "a BSON Decimal128 (34 digits, exponent -6176..6111)",
+					     json_string_value(w.p),
+					     json_string_length(w.p) > 40 ? "..." : "");
 		ok = bson_append_decimal128(out, k, kn, &dec);
 		break;
 	case MIG_V_OID:

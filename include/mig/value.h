@@ -85,8 +85,10 @@ int mig_value_get_int(const json_t *v, int64_t *out, struct mig_error *err);
 int mig_value_get_double(const json_t *v, double *out, struct mig_error *err);
 /* Microseconds since the Unix epoch, UTC. */
 int mig_value_get_date(const json_t *v, int64_t *out_us, struct mig_error *err);
-/* Borrowed pointer into v: the decimal's string (validated as a Decimal128
- * literal: digits, '.', exponent, "NaN", "Infinity", "-Infinity"). */
+/* Borrowed pointer into v: the decimal's string, validated as a Decimal128
+ * literal ("NaN", "Infinity" and the like included) or as a finite decimal
+ * of any length (PostgreSQL's numeric); mig_value_to_bson refuses one that
+ * does not fit Decimal128. */
 int mig_value_get_decimal(const json_t *v, const char **out, struct mig_error *err);
 /* 12 bytes. */
 int mig_value_get_oid(const json_t *v, uint8_t out[12], struct mig_error *err);

@@ -190,10 +190,19 @@ static int rejects_text(const char *type, const char *s)
 	struct mig_error err;
 	if (strcmp(type, "0x13") == 0) {
 		const char *out;
+		/* mig's decimals have any length; a literal that is a decimal
+		 * but not a Decimal128 is refused on its way into BSON */
 		json_t *v = json_pack("{s:s}", "$numberDecimal", s);
-		int ok = mig_value_type(v) == MIG_V_INVALID &&
-			 mig_value_get_decimal(v, &out, &err) == MIG_EDATA &&
-			 mig_value_check(v, &err) == MIG_EDATA;
+		json_t *doc = json_pack("{s:O}", "d", v);
+		bson_t b;
+		bson_init(&b);
+		int ok = mig_value_type(v) == MIG_V_INVALID
+			 ? mig_value_get_decimal(v, &out, &err) == MIG_EDATA &&
+			   mig_value_check(v, &err) == MIG_EDATA
+			 : mig_value_to_bson(&b, doc, &err) == MIG_EDATA &&
+			   strstr(err.msg, "/d: $numberDecimal") != NULL;
+		bson_destroy(&b);
+		json_decref(doc);
 		json_decref(v);
 		return ok;
 	}
