@@ -12,6 +12,7 @@ static const struct mig_backend_ops *const backends[] = {
 	&mig_backend_sqlite,
 	&mig_backend_mongo,
 	&mig_backend_es,
+	&mig_backend_pg,
 	NULL
 };
 
