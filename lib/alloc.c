@@ -21,6 +21,16 @@
 
 #include "mig/cli.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MIG_NO_POOL 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MIG_NO_POOL 1
+#endif
+#endif
+
+#ifndef MIG_NO_POOL
+
 #define GRAIN 16
 #define CLASSES 32                       /* 16 .. 512 bytes */
 #define SLAB ((size_t)1 << 20)
@@ -83,13 +93,7 @@ static void pool_free(void *p)
 	freelist[h->cls] = p;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define MIG_NO_POOL 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MIG_NO_POOL 1
-#endif
-#endif
+#endif /* MIG_NO_POOL */
 
 void mig_json_alloc_init(void)
 {

@@ -5,6 +5,7 @@
  * so that the hot path can be made faster in one place.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,12 +336,492 @@ static size_t bad_utf8(const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* ---- a direct JSON parser into json_t ----------------------------------
+ *
+ * Why not json_loadb: it is the largest single cost of every stage (perf:
+ * 35-68% of mig-load, mig-validate and the PostgreSQL loader).  This one
+ * reads the line in place, copies a string only when it has escapes,
+ * validates UTF-8 only inside strings (anywhere else a non-ASCII byte is a
+ * syntax error anyway), and builds values with Jansson's _nocheck calls.
+ * Semantics stay Jansson's with JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
+ * except that an integer beyond int64 or a real beyond double, which
+ * Jansson refuses, becomes the exact {"$numberDecimal": "..."} of its text:
+ * nothing is lost, and the value keeps its meaning.
+ */
+
+#define JP_MAX_DEPTH 2048
+
+struct jp {
+	const char *s, *p, *end;
+	const char *err;         /* what went wrong; p points at it */
+	struct mig_buf tmp;      /* unescaped strings */
+	int depth;
+};
+
+static json_t *jp_value(struct jp *j);
+
+static json_t *jp_fail(struct jp *j, const char *why)
+{
+	if (!j->err)
+		j->err = why;
+	return NULL;
+}
+
+static inline void jp_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int jp_hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned c = (unsigned char)p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+static void jp_utf8(struct mig_buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (char)(0xF0 | cp >> 18);
+		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	mig_buf_append(b, u, n);
+}
+
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
+static size_t jp_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t k;
+	if (c >= 0xC2 && c <= 0xDF)
+		k = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+		k = 2;
+	else if (c >= 0xF0 && c <= 0xF4)
+		k = 3;
+	else
+		return 0;
+	if ((size_t)(end - p) <= k)
+		return 0;
+	for (size_t i = 1; i <= k; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
+	    (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
+		return 0;
+	return k + 1;
+}
+
+/* Reads a string at j->p (just past the opening quote).  *out and *len point
+ * into the line when it has no escapes, else into j->tmp.  Returns 0 or -1. */
+static int jp_string(struct jp *j, const char **out, size_t *len, int *has_nul)
+{
+	const unsigned char *p = (const unsigned char *)j->p;
+	const unsigned char *end = (const unsigned char *)j->end, *run;
+	int escaped = 0;
+
+	*has_nul = 0;
+	run = p;
+	for (;;) {
+		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80)
+			p++;
+		if (p == end) {
+			j->p = (const char *)p;
+			jp_fail(j, "premature end of input in a string");
+			return -1;
+		}
+		if (*p == '"')
+			break;
+		if (*p >= 0x80) {
+			size_t k = jp_utf8_len(p, end);
+			if (!k) {
+				j->p = (const char *)p;
+				jp_fail(j, "invalid UTF-8");
+				return -1;
+			}
+			p += k;
+			continue;
+		}
+		if (*p < 0x20) {
+			j->p = (const char *)p;
+			jp_fail(j, "control character in a string");
+			return -1;
+		}
+		/* a backslash: from here on the string is built in tmp */
+		if (!escaped) {
+			mig_buf_reset(&j->tmp);
+			escaped = 1;
+		}
+		mig_buf_append(&j->tmp, run, (size_t)(p - run));
+		if (p + 1 >= end) {
+			j->p = (const char *)p;
+			jp_fail(j, "premature end of input in a string");
+			return -1;
+		}
+		char c = (char)p[1];
+		p += 2;
+		switch (c) {
+		case '"': mig_buf_putc(&j->tmp, '"'); break;
+		case '\\': mig_buf_putc(&j->tmp, '\\'); break;
+		case '/': mig_buf_putc(&j->tmp, '/'); break;
+		case 'b': mig_buf_putc(&j->tmp, '\b'); break;
+		case 'f': mig_buf_putc(&j->tmp, '\f'); break;
+		case 'n': mig_buf_putc(&j->tmp, '\n'); break;
+		case 'r': mig_buf_putc(&j->tmp, '\r'); break;
+		case 't': mig_buf_putc(&j->tmp, '\t'); break;
+		case 'u': {
+			unsigned cp, lo;
+			if (end - p < 4 || jp_hex4((const char *)p, &cp)) {
+				j->p = (const char *)p - 2;
+				jp_fail(j, "invalid \\u escape");
+				return -1;
+			}
+			p += 4;
+			if (cp >= 0xDC00 && cp <= 0xDFFF) {
+				j->p = (const char *)p - 6;
+				jp_fail(j, "invalid Unicode escape: a lone low surrogate");
+				return -1;
+			}
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+				    jp_hex4((const char *)p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+					j->p = (const char *)p - 6;
+					jp_fail(j, "invalid Unicode escape: a lone high surrogate");
+					return -1;
+				}
+				p += 6;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			}
+			if (cp == 0)
+				*has_nul = 1;
+			jp_utf8(&j->tmp, cp);
+			break;
+		}
+		default:
+			j->p = (const char *)p - 2;
+			jp_fail(j, "invalid escape");
+			return -1;
+		}
+		run = p;
+	}
+	if (escaped) {
+		mig_buf_append(&j->tmp, run, (size_t)(p - run));
+		*out = j->tmp.data ? j->tmp.data : "";
+		*len = j->tmp.len;
+	} else {
+		*out = j->p;
+		*len = (size_t)((const char *)p - j->p);
+	}
+	j->p = (const char *)p + 1;
+	return 0;
+}
+
+static int nonzero_mantissa(const char *s, const char *end)
+{
+	for (; s < end && *s != 'e' && *s != 'E'; s++)
+		if (*s >= '1' && *s <= '9')
+			return 1;
+	return 0;
+}
+
+static json_t *jp_number(struct jp *j)
+{
+	const char *s = j->p, *p = s, *end = j->end;
+	int frac = 0;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0') {
+		p++;
+	} else if (p < end && *p >= '1' && *p <= '9') {
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	} else {
+		return jp_fail(j, "invalid token");
+	}
+	if (p < end && *p == '.') {
+		frac = 1;
+		p++;
+		if (p == end || *p < '0' || *p > '9')
+			return jp_fail(j, "invalid number");
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		frac = 1;
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || *p < '0' || *p > '9')
+			return jp_fail(j, "invalid number");
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	size_t n = (size_t)(p - s);
+	j->p = p;
+	if (!frac) {
+		const char *q = s + (*s == '-');
+		uint64_t v = 0, lim = *s == '-' ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+		int over = 0;
+		for (; q < p; q++) {
+			unsigned d = (unsigned)(*q - '0');
+			if (v > (lim - d) / 10) {
+				over = 1;
+				break;
+			}
+			v = v * 10 + d;
+		}
+		if (!over)
+			return json_integer(*s == '-' ? (json_int_t)(0 - v) : (json_int_t)v);
+	} else {
+		char small[64], *buf = n < sizeof small ? small : malloc(n + 1);
+		double d;
+		if (!buf)
+			return jp_fail(j, "out of memory");
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		errno = 0;
+		d = strtod(buf, NULL);
+		if (buf != small)
+			free(buf);
+		/* overflow, or a non-zero number that underflows to zero */
+		if (!(errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL ||
+					   (d == 0 && nonzero_mantissa(s, p)))))
+			return json_real(d);
+	}
+	/* too big for int64 or double: keep every digit */
+	json_t *dec = json_object();
+	json_object_set_new_nocheck(dec, "$numberDecimal", json_stringn_nocheck(s, n));
+	return dec;
+}
+
+static json_t *jp_object(struct jp *j)
+{
+	json_t *o = json_object();
+	const char *k;
+	size_t kn;
+	int nul;
+
+	if (!o)
+		return jp_fail(j, "out of memory");
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		return o;
+	}
+	for (;;) {
+		if (j->p >= j->end || *j->p != '"') {
+			jp_fail(j, "string or '}' expected");
+			goto fail;
+		}
+		j->p++;
+		const char *kstart = j->p - 1;
+		if (jp_string(j, &k, &kn, &nul))
+			goto fail;
+		if (nul || memchr(k, '\0', kn)) {
+			j->p = kstart;
+			jp_fail(j, "NUL byte in an object key");
+			goto fail;
+		}
+		if (json_object_getn(o, k, kn)) {
+			j->p = kstart;
+			jp_fail(j, "duplicate object key");
+			goto fail;
+		}
+		/* k may live in j->tmp, which the value may overwrite: copy it
+		 * while it is short-lived only when it was unescaped */
+		char kbuf[128], *kcopy = NULL;
+		if (k == j->tmp.data) {
+			kcopy = kn < sizeof kbuf ? kbuf : malloc(kn + 1);
+			if (!kcopy) {
+				jp_fail(j, "out of memory");
+				goto fail;
+			}
+			memcpy(kcopy, k, kn);
+			k = kcopy;
+		}
+		jp_ws(j);
+		if (j->p >= j->end || *j->p != ':') {
+			if (kcopy && kcopy != kbuf)
+				free(kcopy);
+			jp_fail(j, "':' expected");
+			goto fail;
+		}
+		j->p++;
+		jp_ws(j);
+		json_t *v = jp_value(j);
+		if (v)
+			json_object_setn_new_nocheck(o, k, kn, v);
+		if (kcopy && kcopy != kbuf)
+			free(kcopy);
+		if (!v)
+			goto fail;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			jp_ws(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return o;
+		}
+		jp_fail(j, "',' or '}' expected");
+		goto fail;
+	}
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *jp_array(struct jp *j)
+{
+	json_t *a = json_array();
+
+	if (!a)
+		return jp_fail(j, "out of memory");
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		return a;
+	}
+	for (;;) {
+		json_t *v = jp_value(j);
+		if (!v || json_array_append_new(a, v)) {
+			json_decref(a);
+			return jp_fail(j, "out of memory");
+		}
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			jp_ws(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			return a;
+		}
+		json_decref(a);
+		return jp_fail(j, "',' or ']' expected");
+	}
+}
+
+static json_t *jp_value(struct jp *j)
+{
+	json_t *v;
+
+	if (j->p >= j->end)
+		return jp_fail(j, "premature end of input");
+	switch (*j->p) {
+	case '{':
+	case '[':
+		if (++j->depth > JP_MAX_DEPTH)
+			return jp_fail(j, "nesting deeper than 2048 levels");
+		v = *j->p == '{' ? jp_object(j) : jp_array(j);
+		j->depth--;
+		return v;
+	case '"': {
+		const char *s;
+		size_t n;
+		int nul;
+		j->p++;
+		if (jp_string(j, &s, &n, &nul))
+			return NULL;
+		v = json_stringn_nocheck(s, n);
+		return v ? v : jp_fail(j, "out of memory");
+	}
+	case 't':
+		if (j->end - j->p >= 4 && memcmp(j->p, "true", 4) == 0) {
+			j->p += 4;
+			return json_true();
+		}
+		break;
+	case 'f':
+		if (j->end - j->p >= 5 && memcmp(j->p, "false", 5) == 0) {
+			j->p += 5;
+			return json_false();
+		}
+		break;
+	case 'n':
+		if (j->end - j->p >= 4 && memcmp(j->p, "null", 4) == 0) {
+			j->p += 4;
+			return json_null();
+		}
+		break;
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+			v = jp_number(j);
+			return v || j->err ? v : jp_fail(j, "out of memory");
+		}
+		break;
+	}
+	return jp_fail(j, "invalid token");
+}
+
+/* Parses [s, s + n) as one JSON value.  On failure returns NULL with *why
+ * and *col (1-based byte column) set. */
+static json_t *jp_parse(const char *s, size_t n, const char **why, size_t *col)
+{
+	static __thread struct mig_buf tmp;   /* kept across lines: no malloc per string */
+	struct jp j = { .s = s, .p = s, .end = s + n, .tmp = tmp };
+	json_t *v;
+
+	if (!j.tmp.max)
+		mig_buf_init(&j.tmp, 0);
+	jp_ws(&j);
+	v = jp_value(&j);
+	if (v) {
+		jp_ws(&j);
+		if (j.p != j.end) {
+			json_decref(v);
+			v = NULL;
+			jp_fail(&j, "end of input expected");
+		}
+	}
+	tmp = j.tmp;
+	if (!v) {
+		*why = j.err ? j.err : "invalid JSON";
+		*col = (size_t)(j.p - s) + 1;
+	}
+	return v;
+}
+
 static int parse(json_t **out, const struct mig_line *line, const char *name, int any,
 		 struct mig_error *err)
 {
-	json_error_t je;
+	const char *nul, *why;
+	size_t col;
 	json_t *v;
-	const char *nul;
 
 	*out = NULL;
 	nul = memchr(line->data, '\0', line->len);
@@ -348,18 +829,16 @@ static int parse(json_t **out, const struct mig_line *line, const char *name, in
 		return mig_error_set(err, MIG_EDATA, "%s:%llu: NUL byte in the line (column %zu)",
 				     name, (unsigned long long)line->lineno,
 				     (size_t)(nul - line->data) + 1);
-	v = json_loadb(line->data, line->len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES |
-		       JSON_DECODE_ANY, &je);
+	v = jp_parse(line->data, line->len, &why, &col);
 	if (!v) {
-		size_t col = bad_utf8((const unsigned char *)line->data, line->len);
-		if (col)
+		size_t bad = bad_utf8((const unsigned char *)line->data, line->len);
+		if (bad)
 			return mig_error_set(err, MIG_EDATA,
 					     "%s:%llu: invalid UTF-8 (byte 0x%02x at column %zu)",
 					     name, (unsigned long long)line->lineno,
-					     (unsigned char)line->data[col - 1], col);
-		return mig_error_set(err, MIG_EDATA, "%s:%llu: invalid JSON: %s (column %d)",
-				     name, (unsigned long long)line->lineno, je.text,
-				     je.column > 0 ? je.column : 1);
+					     (unsigned char)line->data[bad - 1], bad);
+		return mig_error_set(err, MIG_EDATA, "%s:%llu: invalid JSON: %s (column %zu)",
+				     name, (unsigned long long)line->lineno, why, col);
 	}
 	if (!any && !json_is_object(v)) {
 		int rc = mig_error_set(err, MIG_EDATA, "%s:%llu: not a JSON object (%s)", name,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "mig/stream.h"
 
@@ -248,6 +249,90 @@ static void test_missing(void **state)
 			 MIG_EIO);
 }
 
+/* The JSON parsing suite (../shared/testdata/json-test-suite): every y_ file
+ * is accepted but three that mig refuses on purpose: two with duplicate
+ * keys (a later value would silently replace an earlier one) and one with
+ * "\u0000" in a key (no store takes it, and C strings would cut it); every
+ * n_ file is refused; the i_ files are counted. */
+static void test_json_suite(void **state)
+{
+	const char *td = getenv("MIG_TESTDATA");
+	char dirp[512], path[1024];
+	DIR *d;
+	struct dirent *e;
+	int y = 0, y_ok = 0, n = 0, n_ok = 0, i = 0, i_acc = 0;
+	(void)state;
+
+	snprintf(dirp, sizeof dirp, "%s/json-test-suite/test_parsing",
+		 td ? td : "../shared/testdata");
+	d = opendir(dirp);
+	if (!d)
+		fail_msg("no JSON test suite at %s (set MIG_TESTDATA)", dirp);
+	while ((e = readdir(d))) {
+		char kind = e->d_name[0];
+		if (e->d_name[0] == '.' || e->d_name[1] != '_')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dirp, e->d_name);
+		FILE *f = fopen(path, "rb");
+		assert_non_null(f);
+		static char buf[300000];
+		size_t len = fread(buf, 1, sizeof buf, f);
+		fclose(f);
+		struct mig_line l = { buf, len, 1 };
+		struct mig_error err;
+		json_t *v = NULL;
+		int ok = mig_value_parse(&v, &l, e->d_name, &err) == 0;
+		json_decref(v);
+		if (kind == 'y') {
+			int dup = strstr(e->d_name, "duplicated_key") != NULL ||
+				  strcmp(e->d_name, "y_object_escaped_null_in_key.json") == 0;
+			y++;
+			y_ok += ok != dup;
+			if (ok == dup)
+				print_message("# FAIL %s: %s\n", e->d_name, ok ? "accepted" : err.msg);
+		} else if (kind == 'n') {
+			n++;
+			n_ok += !ok;
+			if (ok)
+				print_message("# FAIL %s: accepted\n", e->d_name);
+		} else if (kind == 'i') {
+			i++;
+			i_acc += ok;
+		}
+	}
+	closedir(d);
+	print_message("# json-test-suite: y_ %d of %d as expected, n_ %d of %d refused, "
+		      "i_ %d of %d accepted\n", y_ok, y, n_ok, n, i_acc, i);
+	assert_int_equal(y, 95);
+	assert_int_equal(y_ok, y);
+	assert_int_equal(n, 188);
+	assert_int_equal(n_ok, n);
+}
+
+/* Numbers beyond int64 or double keep their digits as $numberDecimal. */
+static void test_big_numbers(void **state)
+{
+	static const char text[] = "{\"a\":123456789012345678901234567890,\"b\":-1e400,\"c\":1e-400,"
+				   "\"d\":9223372036854775807,\"e\":-9223372036854775808,\"f\":0e-999}";
+	struct mig_line l = { text, sizeof text - 1, 1 };
+	struct mig_error err;
+	json_t *rec;
+	(void)state;
+
+	assert_int_equal(mig_record_parse(&rec, &l, "x", &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(rec, "a"), "$numberDecimal")),
+			    "123456789012345678901234567890");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(rec, "b"), "$numberDecimal")),
+			    "-1e400");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(rec, "c"), "$numberDecimal")),
+			    "1e-400");
+	assert_int_equal(json_integer_value(json_object_get(rec, "d")), INT64_MAX);
+	assert_int_equal(json_integer_value(json_object_get(rec, "e")), INT64_MIN);
+	assert_true(json_is_real(json_object_get(rec, "f")));
+	assert_int_equal(mig_value_check(rec, &err), 0);
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +341,8 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_json_suite),
+		cmocka_unit_test(test_big_numbers),
 		cmocka_unit_test(test_writer_plain),
 		cmocka_unit_test(test_writer_zstd),
 		cmocka_unit_test(test_truncated_zstd),
