@@ -25,6 +25,9 @@ static const char help[] =
 	"  --list              list the collections of the store, with counts, and exit\n"
 	"  --count             print the number of records and exit\n"
 	"  --describe          print a JSON Schema of the collection and exit\n"
+	"  --sample N          (MongoDB) --describe infers from N documents (1000)\n"
+	"  --projection JSON   (MongoDB) a projection document for the server\n"
+	"  --batch-size N      records per round trip to the store (the backend's default)\n"
 	"  --canonical         canonical Extended JSON ($numberInt, $numberLong, ...)\n"
 	"  --plain             plain JSON: typed values flattened to strings and numbers\n"
 	"  -o, --output FILE   write to FILE instead of stdout (FILE.zst: compressed)\n"
@@ -37,7 +40,8 @@ static const char help[] =
 
 enum {
 	OPT_QUERY = MIG_OPT_FIRST_OWN, OPT_WHERE, OPT_ORDER_BY, OPT_LIMIT, OPT_LIST, OPT_COUNT,
-	OPT_DESCRIBE, OPT_CANONICAL, OPT_PLAIN, OPT_MAX_LINE, OPT_SHARD, OPT_SINCE, OPT_STATE
+	OPT_DESCRIBE, OPT_CANONICAL, OPT_PLAIN, OPT_MAX_LINE, OPT_SHARD, OPT_SINCE, OPT_STATE,
+	OPT_SAMPLE, OPT_PROJECTION, OPT_BATCH_SIZE
 };
 
 static const struct option longopts[] = {
@@ -56,6 +60,9 @@ static const struct option longopts[] = {
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "state", required_argument, NULL, OPT_STATE },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "projection", required_argument, NULL, OPT_PROJECTION },
+	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -65,6 +72,7 @@ struct config {
 	struct mig_extract_cfg x;
 	enum action action;
 	const char *locator;
+	size_t sample;
 };
 
 /* Returns -1 to go on, or an exit code. */
@@ -106,6 +114,18 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 		}
 		case OPT_SINCE: c->x.ro.since = optarg; break;
 		case OPT_STATE: c->x.state = optarg; break;
+		case OPT_SAMPLE:
+			if (mig_parse_u64(optarg, &n) || n == 0 || n > INT32_MAX)
+				return mig_cli_usage_error(cli, "--sample takes a count, not '%s'", optarg);
+			c->sample = (size_t)n;
+			break;
+		case OPT_PROJECTION: c->x.ro.projection = optarg; break;
+		case OPT_BATCH_SIZE:
+			if (mig_parse_u64(optarg, &n) || n == 0 || n > 1000000)
+				return mig_cli_usage_error(cli, "--batch-size takes 1 to 1000000, not '%s'",
+							   optarg);
+			c->x.ro.batch_size = (size_t)n;
+			break;
 		case OPT_MAX_LINE:
 			if (mig_parse_size(optarg, &n) || n == 0 || n > SIZE_MAX / 2)
 				return mig_cli_usage_error(cli, "--max-line takes a size, not '%s'",
@@ -211,6 +231,13 @@ int main(int argc, char **argv)
 	rc = mig_store_open(&st, loc, MIG_OPEN_READ, &err);
 	if (rc)
 		return mig_cli_finish(&cli, rc, &err, report);
+	st->sample = c.sample;
+	if (c.x.ro.projection && strcmp(st->ops->scheme, "mongodb")) {
+		rc = mig_error_set(&err, MIG_EUSAGE, "%s: --projection is for MongoDB sources; "
+				   "mig-map keeps or drops fields for any", st->loc->redacted);
+		mig_store_close(st);
+		return mig_cli_finish(&cli, rc, &err, report);
+	}
 	t0 = mig_now();
 	switch (c.action) {
 	case LIST: rc = run_list(st, report, &err); break;

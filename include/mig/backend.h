@@ -58,6 +58,8 @@ struct mig_read_opts {
 	/* A token from another store's snapshot_begin(): read the same
 	 * consistent view (mig-backup), or NULL. */
 	const char *snapshot;
+	/* MongoDB: a projection document (JSON text) applied by the server. */
+	const char *projection;
 };
 
 enum mig_load_mode {
@@ -126,6 +128,9 @@ struct mig_store {
 	/* The collection's key fields (NULL-terminated), set by read_begin
 	 * when it knows them; owned by the backend. */
 	const char *const *key_fields;
+	/* describe(): how many records to infer a schema from, where the
+	 * backend infers one (0: its default); set by the caller. */
+	size_t sample;
 };
 
 struct mig_backend_ops {

@@ -700,6 +700,24 @@ static int check_read_opts(struct mongo_store *S, const struct mig_read_opts *o,
 	return 0;
 }
 
+/* Whether a projection keeps field f: listed with a true value, or an
+ * exclusion projection that does not list it. */
+static int projects_field(const json_t *pj, const char *f)
+{
+	const char *k;
+	json_t *v;
+	int inclusive = 0;
+
+	json_object_foreach((json_t *)pj, k, v)
+		if (strcmp(k, "_id") && !(json_is_false(v) || (json_is_integer(v) &&
+							      !json_integer_value(v))))
+			inclusive = 1;
+	v = json_object_get(pj, f);
+	if (!inclusive)
+		return !v || !(json_is_false(v) || (json_is_integer(v) && !json_integer_value(v)));
+	return v && !(json_is_false(v) || (json_is_integer(v) && !json_integer_value(v)));
+}
+
 static int mongo_read_begin(struct mig_store *st, const struct mig_read_opts *o,
 			    struct mig_error *err)
 {
@@ -723,6 +741,11 @@ static int mongo_read_begin(struct mig_store *st, const struct mig_read_opts *o,
 	if (o->batch_size)
 		BSON_APPEND_INT32(&opts, "batchSize", o->batch_size > INT32_MAX ? INT32_MAX
 										 : (int32_t)o->batch_size);
+	if (pipe && o->projection) {
+		rc = mig_error_set(err, MIG_EUSAGE, "%s: a --query pipeline takes no --projection: "
+				   "put a $project stage in it", where(S));
+		goto out;
+	}
 	if (pipe) {
 		bson_t pl = BSON_INITIALIZER;
 		rc = build_pipeline(S, o, pipe, o->limit, NULL, &pl, err);
@@ -748,6 +771,22 @@ static int mongo_read_begin(struct mig_store *st, const struct mig_read_opts *o,
 		BSON_APPEND_DOCUMENT(&opts, "sort", &sort);
 	if (o->limit >= 0)
 		BSON_APPEND_INT64(&opts, "limit", o->limit);
+	if (o->projection) {
+		json_t *pj = NULL;
+		bson_t proj = BSON_INITIALIZER;
+		rc = parse_json(&pj, "--projection", o->projection, S, err);
+		if (!rc)
+			rc = to_bson(&proj, pj, "--projection", S, err);
+		if (!rc && o->since && !projects_field(pj, o->since))
+			rc = mig_error_set(err, MIG_EUSAGE, "%s: --projection must keep the --since "
+					   "field %s: the bookmark is read from it", where(S), o->since);
+		if (!rc)
+			BSON_APPEND_DOCUMENT(&opts, "projection", &proj);
+		bson_destroy(&proj);
+		json_decref(pj);
+		if (rc)
+			goto out;
+	}
 	S->cursor = mongoc_collection_find_with_opts(S->coll, &filter, &opts, NULL);
 out:
 	json_decref(pipe);
@@ -791,6 +830,11 @@ static int mongo_count(struct mig_store *st, const struct mig_read_opts *o, uint
 	rc = check_read_opts(S, o, &pipe, err);
 	if (rc)
 		goto out;
+	if (pipe && o->projection) {
+		rc = mig_error_set(err, MIG_EUSAGE, "%s: a --query pipeline takes no --projection: "
+				   "put a $project stage in it", where(S));
+		goto out;
+	}
 	if (pipe) {
 		bson_t pl = BSON_INITIALIZER;
 		mongoc_cursor_t *c = NULL;
@@ -1042,6 +1086,7 @@ static int mongo_describe(struct mig_store *st, json_t **out, struct mig_error *
 	bson_iter_t it;
 	json_t *root = NULL, *schema = NULL;
 	const char *by = "$sample";
+	int32_t sample = DESCRIBE_SAMPLE;
 	json_int_t n = 0;
 	int rc, got = 0;
 
@@ -1049,10 +1094,12 @@ static int mongo_describe(struct mig_store *st, json_t **out, struct mig_error *
 	rc = need_collection(S, err);
 	if (rc)
 		return rc;
+	if (st->sample)
+		sample = st->sample > INT32_MAX ? INT32_MAX : (int32_t)st->sample;
 	BSON_APPEND_ARRAY_BEGIN(&pl, "pipeline", &arr);
 	BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &stage);
 	BSON_APPEND_DOCUMENT_BEGIN(&stage, "$sample", &sub);
-	BSON_APPEND_INT32(&sub, "size", DESCRIBE_SAMPLE);
+	BSON_APPEND_INT32(&sub, "size", sample);
 	bson_append_document_end(&stage, &sub);
 	bson_append_document_end(&arr, &stage);
 	bson_append_array_end(&pl, &arr);
@@ -1082,9 +1129,9 @@ static int mongo_describe(struct mig_store *st, json_t **out, struct mig_error *
 		/* no $sample on this server: the first documents instead */
 		mongoc_cursor_destroy(c);
 		mig_debug("%s: $sample failed (%s); describing the first %d documents", where(S),
-			  e.message, DESCRIBE_SAMPLE);
+			  e.message, sample);
 		by = "first documents (the server has no $sample)";
-		BSON_APPEND_INT64(&opts, "limit", DESCRIBE_SAMPLE);
+		BSON_APPEND_INT64(&opts, "limit", sample);
 		c = mongoc_collection_find_with_opts(S->coll, &empty, &opts, NULL);
 		got = 1;
 	}

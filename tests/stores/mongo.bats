@@ -476,6 +476,30 @@ KNOWN_UNSTORABLE='^(decimal128-[0-9]+|code|code_w_scope|dbpointer|symbol|minkey|
 	jq_true <(mig-extract -q "$M#ms" --where '{"_id":1}') '.d == {"$date":"2024-05-01T10:00:00.123Z"}'
 }
 
+@test "--projection is applied by the server; --sample sizes --describe; --batch-size" {
+	ndjson in.ndjson '{"_id":1,"a":1,"b":{"c":2,"d":3},"e":"x"}' '{"_id":2,"a":2,"b":{"c":4,"d":5},"e":"y"}'
+	run --separate-stderr mig-load "$M#proj" -i in.ndjson
+	status_is 0
+	run --separate-stderr mig-extract --order-by _id --projection '{"a":1,"b.c":1}' "$M#proj"
+	status_is 0
+	[ "${lines[0]}" = '{"_id":1,"a":1,"b":{"c":2}}' ] || fail "projection: ${lines[0]}"
+	run --separate-stderr mig-extract --order-by _id --projection '{"b":0,"_id":0}' --batch-size 1 "$M#proj"
+	status_is 0
+	[ "${lines[1]}" = '{"a":2,"e":"y"}' ] || fail "exclusion: ${lines[1]}"
+	run --separate-stderr mig-extract --projection '{"a":' "$M#proj"
+	status_is 2
+	stderr_has "--projection is not JSON"
+	run --separate-stderr mig-extract --projection '{"a":1}' --since e --state st.json "$M#proj"
+	status_is 2
+	stderr_has "must keep the --since field e"
+	run --separate-stderr mig-extract --projection '{"a":1}' in.ndjson
+	status_is 2
+	stderr_has "--projection is for MongoDB"
+	run --separate-stderr mig-extract --describe --sample 1 "$M#proj"
+	status_is 0
+	jq_true <(printf '%s\n' "$output") '."x-mig-sample" == 1'
+}
+
 # ---------------------------------------------------------------- errors
 
 @test "locators: a database is needed, passwords are never printed, a dead server is exit 3" {
