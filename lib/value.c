@@ -1092,6 +1092,40 @@ static int write_wrapped_i64(struct mig_buf *b, const char *open, size_t on, int
  * '.' or an exponent so that it reads back as a double.  d is finite. */
 static size_t fmt_double(char *out, double d)
 {
+	/* Fast path, no printf: a value that is m / 10^k for an integer
+	 * m < 2^53 and k <= 6 (42, 42.25, 0.1).  m and 10^k are exact
+	 * doubles, so m / 10^k is the correctly rounded value of that decimal,
+	 * which is what strtod reads back; the smallest such k gives the
+	 * shortest text.  Limited to the magnitudes %g prints without an
+	 * exponent, so the text is the same as the printf path's. */
+	static const double p10[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
+	double a = fabs(d);
+	if (a >= 1e-4 && a < 1e15) {
+		for (int k = 0; k <= 6; k++) {
+			double m = nearbyint(d * p10[k]);
+			if (fabs(m) < 9007199254740992.0 && m / p10[k] == d) {
+				char digits[24], *q = out;
+				int64_t im = (int64_t)fabs(m);
+				int nd = 0;
+				do
+					digits[nd++] = (char)('0' + im % 10), im /= 10;
+				while (im);
+				while (nd <= k)
+					digits[nd++] = '0';
+				if (d < 0)
+					*q++ = '-';
+				for (int i = nd - 1; i >= 0; i--) {
+					*q++ = digits[i];
+					if (i == k)
+						*q++ = '.';
+				}
+				if (k == 0)
+					*q++ = '0';   /* after the '.', which i == 0 wrote */
+				*q = '\0';
+				return (size_t)(q - out);
+			}
+		}
+	}
 	int n = snprintf(out, 32, "%.15g", d);
 	if (strtod(out, NULL) != d) {
 		n = snprintf(out, 32, "%.16g", d);
