@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -122,6 +123,7 @@ struct sq_store {
 	int long_tx;           /* --atomic or --dry-run: one transaction throughout */
 	int prep_done;         /* drop/truncate ran in the open transaction */
 	int drop_pending, truncate_pending;
+	int native_pending;    /* create the table from wo.native (mig-restore) */
 	int failed;            /* a store failure rolled a batch back */
 	int exists;            /* the table exists (as far as this load sees it) */
 	struct col *cols;
@@ -135,6 +137,11 @@ struct sq_store {
 
 	struct mig_buf sql;    /* statement text being built */
 	struct mig_buf txt;    /* JSON text of one value being bound */
+
+	/* snapshots (see sq_snapshot_begin) */
+	unsigned long snap_id;        /* this store holds snapshot snap_id, or 0 */
+	struct sq_store *snap_next;   /* in the list of snapshot holders */
+	int borrowed;                 /* db is a snapshot holder's: not ours to close */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -441,6 +448,87 @@ static int sq_open(struct mig_store **out, struct mig_locator *loc, int flags,
 	return 0;
 }
 
+/* --------------------------------------------------------------- snapshots */
+
+/*
+ * One consistent view of the database for several stores (mig-backup):
+ * the store that takes the snapshot opens a read transaction and keeps
+ * it until it closes; a store given its token reads through that very
+ * connection, and so inside that transaction.  SQLite has no way to hand
+ * a read transaction to another connection (sqlite3_snapshot_open needs
+ * a build with SQLITE_ENABLE_SNAPSHOT, which Debian's lacks, and WAL
+ * mode), so the token is valid in this process only.  In WAL mode
+ * writers go on meanwhile; in rollback-journal mode they wait for the
+ * backup (up to their busy timeout), as they would for sqlite3 .backup.
+ */
+static struct sq_store *snapshots;
+static unsigned long snapshot_last;
+
+static void snapshot_forget(struct sq_store *s)
+{
+	for (struct sq_store **p = &snapshots; *p; p = &(*p)->snap_next)
+		if (*p == s) {
+			*p = s->snap_next;
+			break;
+		}
+	s->snap_id = 0;
+}
+
+static int sq_snapshot_begin(struct mig_store *st, char **token, struct mig_error *err)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	char buf[64];
+	int rc;
+
+	*token = NULL;
+	if (s->snap_id || s->borrowed)
+		return mig_error_set(err, MIG_EUSAGE, "%s: a snapshot is already open", where(s));
+	rc = ensure_db(s, err);
+	if (rc)
+		return rc;
+	/* BEGIN is deferred: the first read takes the snapshot */
+	if (sqlite3_exec(s->db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL)
+	    != SQLITE_OK) {
+		rc = sq_fail(s, err, "starting the snapshot");
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	snprintf(buf, sizeof buf, "sqlite-snapshot:%ld:%lu", (long)getpid(), ++snapshot_last);
+	*token = strdup(buf);
+	if (!*token) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return oom(err);
+	}
+	s->snap_id = snapshot_last;
+	s->snap_next = snapshots;
+	snapshots = s;
+	return 0;
+}
+
+/* Makes s read through the connection that holds snapshot token. */
+static int snapshot_join(struct sq_store *s, const char *token, struct mig_error *err)
+{
+	char buf[64];
+
+	if (s->borrowed)
+		return 0;
+	for (struct sq_store *o = snapshots; o; o = o->snap_next) {
+		snprintf(buf, sizeof buf, "sqlite-snapshot:%ld:%lu", (long)getpid(), o->snap_id);
+		if (strcmp(buf, token))
+			continue;
+		if (strcmp(o->base.loc->path, s->base.loc->path))
+			return mig_error_set(err, MIG_EUSAGE, "%s: the snapshot is of another database "
+					     "(%s)", where(s), o->base.loc->path);
+		if (o == s)
+			return 0;
+		sqlite3_close(s->db);
+		s->db = o->db;
+		s->borrowed = 1;
+		return 0;
+	}
+	return mig_error_set(err, MIG_EUSAGE, "%s: no such snapshot: %s", where(s), token);
+}
+
 static void read_reset(struct sq_store *s)
 {
 	sqlite3_finalize(s->rd);
@@ -499,6 +587,16 @@ static void sq_close(struct mig_store *st)
 		return;
 	read_reset(s);
 	write_reset(s);
+	if (s->borrowed) {
+		s->db = NULL;          /* the snapshot holder's */
+	} else if (s->snap_id) {
+		snapshot_forget(s);
+		/* _v2: a store still reading through this connection keeps it
+		 * alive (as a zombie) until its statement is finalized */
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close_v2(s->db);
+		s->db = NULL;
+	}
 	/* an open transaction of ours (write_end never came) is rolled back
 	 * by closing the connection */
 	sqlite3_close(s->db);
@@ -670,6 +768,8 @@ static int sq_read_begin(struct mig_store *st, const struct mig_read_opts *o,
 
 	read_reset(s);
 	rc = ensure_db(s, err);
+	if (!rc && o->snapshot)
+		rc = snapshot_join(s, o->snapshot, err);
 	if (!rc)
 		rc = build_select(s, o, 1, err);
 	if (!rc)
@@ -1027,6 +1127,97 @@ out:
 	return rc;
 }
 
+/*
+ * The native definition of a table: its CREATE TABLE and CREATE INDEX
+ * statements as sqlite_master keeps them, and the tables its foreign keys
+ * name (so that mig-restore loads those first):
+ *   {"name": T, "table": "CREATE TABLE ...",
+ *    "indexes": [{"name": I, "sql": "CREATE INDEX ..."}], "depends_on": [...]}
+ * Automatic indexes (of PRIMARY KEY and UNIQUE constraints) have no SQL
+ * and come back with the table.  Triggers are left out: they would fire
+ * during the restore itself.
+ */
+static int sq_native(struct mig_store *st, json_t **out, struct mig_error *err)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	sqlite3_stmt *q = NULL;
+	json_t *nat = NULL, *idx, *dep;
+	int rc, step;
+
+	*out = NULL;
+	rc = need_table(s, err);
+	if (!rc)
+		rc = ensure_db(s, err);
+	if (rc)
+		return rc;
+	nat = json_pack("{s:[], s:[]}", "indexes", "depends_on");
+	if (!nat)
+		return oom(err);
+	idx = json_object_get(nat, "indexes");
+	dep = json_object_get(nat, "depends_on");
+	if (prepare(s, &q, "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ?1 "
+		    "COLLATE NOCASE AND type IN ('table', 'index') AND sql IS NOT NULL "
+		    "ORDER BY type <> 'table', rowid", 0) != SQLITE_OK) {
+		rc = sq_fail(s, err, "reading the schema");
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, s->table, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(q, 0);
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+		const char *sql = (const char *)sqlite3_column_text(q, 2);
+		int bad;
+
+		if (!type || !name || !sql) {
+			rc = oom(err);
+			goto out;
+		}
+		if (strcmp(type, "table") == 0)
+			bad = json_object_set_new(nat, "name", json_string(name)) ||
+			      json_object_set_new(nat, "table", json_string(sql));
+		else
+			bad = json_array_append_new(idx, json_pack("{s:s, s:s}", "name", name,
+								   "sql", sql));
+		if (bad) {
+			rc = mig_error_set(err, MIG_EDATA, "%s: the schema is not valid UTF-8", where(s));
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = sq_fail(s, err, "reading the schema");
+		goto out;
+	}
+	if (!json_object_get(nat, "table")) {
+		rc = mig_error_set(err, MIG_EIO, "%s: no such table", where(s));
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (prepare(s, &q, "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1)", 0)
+	    != SQLITE_OK) {
+		rc = sq_fail(s, err, "reading the foreign keys");
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, s->table, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+		if (t && sqlite3_stricmp(t, s->table) &&
+		    json_array_append_new(dep, json_string(t))) {
+			rc = oom(err);
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE)
+		rc = sq_fail(s, err, "reading the foreign keys");
+out:
+	sqlite3_finalize(q);
+	if (rc)
+		json_decref(nat);
+	else
+		*out = nat;
+	return rc;
+}
+
 /* ----------------------------------------------------------------- writing */
 
 static int cols_add(struct sq_store *s, const char *name, const char *decl)
@@ -1199,6 +1390,204 @@ static int probe_upsert(struct sq_store *s, struct mig_error *err)
 	return rc;
 }
 
+/*
+ * Creating a table from a native definition (mig-restore into SQLite).
+ * The statements come from an archive, so they are not trusted: each must
+ * be exactly one CREATE TABLE or CREATE [UNIQUE] INDEX statement, which
+ * is checked by parsing its head here and by preparing it (one statement,
+ * nothing after it).  Restored under another name, the table's name is
+ * replaced in its statement, and its indexes are renamed too (index names
+ * are global to a database): a name that starts with the old table name
+ * gets the new one instead, others get "NEW_" in front.
+ */
+
+/* Skips whitespace; then keyword kw (any case) followed by a space or
+ * '(' and whitespace.  Returns the position after it, or 0. */
+static size_t skip_kw(const char *sql, size_t at, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	while (sql[at] == ' ' || sql[at] == '\t' || sql[at] == '\n' || sql[at] == '\r')
+		at++;
+	if (sqlite3_strnicmp(sql + at, kw, (int)n) || !strchr(" \t\r\n(", sql[at + n]) ||
+	    !sql[at + n])
+		return 0;
+	at += n;
+	while (sql[at] == ' ' || sql[at] == '\t' || sql[at] == '\n' || sql[at] == '\r')
+		at++;
+	return at;
+}
+
+/* The end of the identifier at `at` ("x", [x], `x`, 'x' or a bare word,
+ * optionally schema-qualified), or 0 when there is none. */
+static size_t ident_end(const char *sql, size_t at)
+{
+	size_t i = at;
+	char close;
+
+	switch (sql[i]) {
+	case '"': close = '"'; break;
+	case '[': close = ']'; break;
+	case '`': close = '`'; break;
+	case '\'': close = '\''; break;
+	default: close = 0; break;
+	}
+	if (close) {
+		for (i++; sql[i]; i++)
+			if (sql[i] == close) {
+				if (close != ']' && sql[i + 1] == close) {
+					i++;
+					continue;
+				}
+				break;
+			}
+		if (!sql[i])
+			return 0;
+		i++;
+	} else {
+		while (sql[i] && (sql[i] == '_' || sql[i] == '$' || (unsigned char)sql[i] >= 0x80 ||
+				  (sql[i] >= '0' && sql[i] <= '9') || (sql[i] >= 'a' && sql[i] <= 'z') ||
+				  (sql[i] >= 'A' && sql[i] <= 'Z')))
+			i++;
+		if (i == at)
+			return 0;
+	}
+	if (sql[i] == '.')
+		return ident_end(sql, i + 1);
+	return i;
+}
+
+/* Writes sql into s->sql with [a, b) replaced by the quoted name, and
+ * [c, d) by the quoted name2 (c == d: no second). */
+static int splice(struct sq_store *s, const char *sql, size_t a, size_t b, const char *name,
+		  size_t c, size_t d, const char *name2)
+{
+	struct mig_buf *q = &s->sql;
+
+	mig_buf_reset(q);
+	if (mig_buf_append(q, sql, a) || put_ident(q, name))
+		return MIG_ENOMEM;
+	if (c == d)
+		return mig_buf_puts(q, sql + b) ? MIG_ENOMEM : 0;
+	if (mig_buf_append(q, sql + b, c - b) || put_ident(q, name2) || mig_buf_puts(q, sql + d))
+		return MIG_ENOMEM;
+	return 0;
+}
+
+/* Runs one statement that must be the only one in sql. */
+static int exec_one(struct sq_store *s, const char *sql, const char *what, struct mig_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, &tail) != SQLITE_OK || !st)
+		return sq_fail(s, err, what);
+	if (tail && tail[strspn(tail, " \t\r\n;")]) {
+		sqlite3_finalize(st);
+		return mig_error_set(err, MIG_ECORRUPT, "%s: %s: the native definition holds more "
+				     "than one statement", where(s), what);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, err, what);
+	return 0;
+}
+
+static int native_bad(struct sq_store *s, struct mig_error *err, const char *why)
+{
+	return mig_error_set(err, MIG_ECORRUPT, "%s: the native definition is not one this "
+			     "backend wrote: %s", where(s), why);
+}
+
+static int create_native(struct sq_store *s, struct mig_error *err)
+{
+	const json_t *nat = s->wo.native, *ix;
+	const char *orig = json_string_value(json_object_get(nat, "name"));
+	const char *sql = json_string_value(json_object_get(nat, "table"));
+	int same = orig && sqlite3_stricmp(orig, s->table) == 0;
+	size_t a, b, i;
+	int rc;
+
+	/* CREATE [TEMP|TEMPORARY] TABLE [IF NOT EXISTS] name */
+	a = skip_kw(sql, 0, "CREATE");
+	if (a && (b = skip_kw(sql, a, "TEMP")) != 0)
+		a = b;
+	else if (a && (b = skip_kw(sql, a, "TEMPORARY")) != 0)
+		a = b;
+	a = a ? skip_kw(sql, a, "TABLE") : 0;
+	if (a && (b = skip_kw(sql, a, "IF")) != 0 && (b = skip_kw(sql, b, "NOT")) != 0 &&
+	    (b = skip_kw(sql, b, "EXISTS")) != 0)
+		a = b;
+	b = a ? ident_end(sql, a) : 0;
+	if (!b)
+		return native_bad(s, err, "not a CREATE TABLE statement");
+	if (splice(s, sql, a, b, s->table, 0, 0, NULL))
+		return oom(err);
+	rc = exec_one(s, same ? sql : s->sql.data, "creating the table", err);
+	json_array_foreach(json_object_get(nat, "indexes"), i, ix) {
+		const char *isql = json_string_value(json_object_get(ix, "sql"));
+		const char *iname = json_string_value(json_object_get(ix, "name"));
+		size_t c, d, e, f;
+		char *nname = NULL;
+
+		if (rc)
+			break;
+		/* CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table */
+		c = skip_kw(isql, 0, "CREATE");
+		if (c && (d = skip_kw(isql, c, "UNIQUE")) != 0)
+			c = d;
+		c = c ? skip_kw(isql, c, "INDEX") : 0;
+		if (c && (d = skip_kw(isql, c, "IF")) != 0 && (d = skip_kw(isql, d, "NOT")) != 0 &&
+		    (d = skip_kw(isql, d, "EXISTS")) != 0)
+			c = d;
+		d = c ? ident_end(isql, c) : 0;
+		e = d ? skip_kw(isql, d, "ON") : 0;
+		f = e ? ident_end(isql, e) : 0;
+		if (!f || !iname)
+			return native_bad(s, err, "an index is not a CREATE INDEX statement");
+		if (same) {
+			rc = exec_one(s, isql, "creating an index", err);
+			continue;
+		}
+		size_t ol = strlen(orig), nl = strlen(s->table) + strlen(iname) + 2;
+		nname = malloc(nl);
+		if (!nname)
+			return oom(err);
+		if (sqlite3_strnicmp(iname, orig, (int)ol) == 0)
+			snprintf(nname, nl, "%s%s", s->table, iname + ol);
+		else
+			snprintf(nname, nl, "%s_%s", s->table, iname);
+		rc = splice(s, isql, c, d, nname, e, f, s->table) ? oom(err)
+		     : exec_one(s, s->sql.data, "creating an index", err);
+		free(nname);
+	}
+	if (!rc)
+		rc = load_table(s, err);
+	if (!rc && !s->exists)
+		rc = mig_error_set(err, MIG_EIO, "%s: the table vanished after CREATE TABLE", where(s));
+	return rc;
+}
+
+/* The shape of a native definition, checked before anything runs. */
+static int native_check(struct sq_store *s, const json_t *nat, struct mig_error *err)
+{
+	const json_t *ix;
+	size_t i;
+
+	if (!json_is_object(nat) || !json_is_string(json_object_get(nat, "table")) ||
+	    !json_is_string(json_object_get(nat, "name")))
+		return native_bad(s, err, "no \"name\" and \"table\"");
+	if (json_object_get(nat, "indexes") && !json_is_array(json_object_get(nat, "indexes")))
+		return native_bad(s, err, "\"indexes\" is not an array");
+	json_array_foreach(json_object_get(nat, "indexes"), i, ix)
+		if (!json_is_string(json_object_get(ix, "sql")) ||
+		    !json_is_string(json_object_get(ix, "name")))
+			return native_bad(s, err, "an index without \"name\" and \"sql\"");
+	return 0;
+}
+
 /* Runs --drop / --truncate at the start of the first transaction. */
 static int run_prep(struct sq_store *s, struct mig_error *err)
 {
@@ -1227,6 +1616,8 @@ static int run_prep(struct sq_store *s, struct mig_error *err)
 			return rc;
 	}
 	s->prep_done = 1;
+	if (s->native_pending && !s->exists)
+		return create_native(s, err);
 	return 0;
 }
 
@@ -1276,7 +1667,7 @@ static int tx_commit(struct sq_store *s, struct mig_error *err)
 	}
 	s->in_tx = 0;
 	if (s->prep_done)
-		s->drop_pending = s->truncate_pending = 0;
+		s->drop_pending = s->truncate_pending = s->native_pending = 0;
 	s->prep_done = 0;
 	return 0;
 }
@@ -1343,6 +1734,7 @@ static int sq_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	s->keyed = keyed;
 	s->drop_pending = o->drop;
 	s->truncate_pending = o->truncate;
+	s->native_pending = 0;
 	s->failed = 0;
 	s->long_tx = o->atomic || o->dry_run;
 	s->writing = 1;
@@ -1359,6 +1751,13 @@ static int sq_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	if (!s->exists && !o->create) {
 		rc = mig_error_set(err, MIG_EIO, "%s: no such table (use --create)", where(s));
 		goto out;
+	}
+	/* a table to create: exactly as the native definition says */
+	if (!s->exists && o->native) {
+		rc = native_check(s, o->native, err);
+		if (rc)
+			goto out;
+		s->native_pending = 1;
 	}
 	if (s->exists && keyed) {
 		rc = probe_upsert(s, err);
@@ -2047,7 +2446,7 @@ static int sq_write_end(struct mig_store *st, int commit, struct mig_error *err)
 					   where(s));
 	} else {
 		/* a load with no batch still owes its --drop / --truncate */
-		if (!s->in_tx && (s->drop_pending || s->truncate_pending))
+		if (!s->in_tx && (s->drop_pending || s->truncate_pending || s->native_pending))
 			rc = tx_begin(s, err);
 		if (!rc)
 			rc = tx_commit(s, err);
@@ -2080,4 +2479,6 @@ const struct mig_backend_ops mig_backend_sqlite = {
 	.list = sq_list,
 	.count = sq_count,
 	.describe = sq_describe,
+	.snapshot_begin = sq_snapshot_begin,
+	.native = sq_native,
 };

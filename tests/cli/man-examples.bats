@@ -35,4 +35,7 @@ run_examples() {
 
 @test "mig-extract(1) examples run" { run_examples man/man1/mig-extract.1; }
 @test "mig-load(1) examples run" { run_examples man/man1/mig-load.1; }
+@test "mig-backup(1) examples run" { run_examples man/man1/mig-backup.1; }
+@test "mig-restore(1) examples run" { run_examples man/man1/mig-restore.1; }
+@test "mig-archive(5) examples run" { run_examples man/man5/mig-archive.5; }
 @test "mig(7) examples run" { run_examples man/man7/mig.7; }
