@@ -205,6 +205,9 @@ struct pg_store {
 	uint64_t committed;       /* records committed by finished batches */
 	struct mig_buf data;      /* a group's COPY lines */
 	char last_state[6];       /* SQLSTATE of the last failure */
+	json_t *post_ddl;         /* statements for write_end: foreign keys, indexes */
+
+	int snap_held;            /* snapshot_begin's transaction is open */
 };
 
 static const char stage_name[] = "pg_temp.mig_stage";
@@ -1715,6 +1718,8 @@ static int user_sql_fail(struct pg_store *S, PGresult *r, struct mig_error *err,
 	return rc;
 }
 
+static void read_end_tx(struct pg_store *S);
+
 /* Everything up to the COPY: the snapshot, the key, the columns and their
  * types, the bookmark; the final SELECT is left in S->sql. */
 static int read_prepare(struct pg_store *S, const struct mig_read_opts *o, int count,
@@ -1740,12 +1745,28 @@ static int read_prepare(struct pg_store *S, const struct mig_read_opts *o, int c
 	if (o->shard_n && o->shard_k >= o->shard_n)
 		return mig_error_set(err, MIG_EUSAGE, "%s: --shard %u/%u: K must be below N",
 				     S->base.loc->redacted, o->shard_k, o->shard_n);
+	if (S->snap_held)
+		return mig_error_set(err, MIG_EUSAGE, "%s: this connection holds the exported "
+				     "snapshot; read through another", S->base.loc->redacted);
 	if (!S->in_tx) {
 		rc = exec_cmd(S, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
 			      "starting the snapshot");
 		if (rc)
 			return rc;
 		S->in_tx = 1;
+		if (o->snapshot) {
+			char *lit = PQescapeLiteral(S->conn, o->snapshot, strlen(o->snapshot));
+			if (!lit)
+				return nomem(err);
+			mig_buf_reset(&S->sql);
+			rc = mig_buf_printf(&S->sql, "SET TRANSACTION SNAPSHOT %s", lit) ? nomem(err) : 0;
+			PQfreemem(lit);
+			rc = rc ? rc : exec_cmd(S, S->sql.data, err, "joining the shared snapshot");
+			if (rc) {
+				read_end_tx(S);
+				return rc;
+			}
+		}
 	}
 	if (!o->query) {
 		rc = table_oid(S, oid, err);
@@ -1969,6 +1990,35 @@ out:
 	PQclear(r);
 	free(sql);
 	read_end_tx(S);
+	return rc;
+}
+
+/* One REPEATABLE READ READ ONLY transaction on this connection, its
+ * snapshot exported (pg_export_snapshot) for the other stores' reads
+ * (mig_read_opts.snapshot: SET TRANSACTION SNAPSHOT); it stays open, and
+ * the snapshot valid, until close(). */
+static int pg_snapshot_begin(struct mig_store *st, char **token, struct mig_error *err)
+{
+	struct pg_store *S = (struct pg_store *)st;
+	PGresult *r = NULL;
+	int rc;
+
+	*token = NULL;
+	if (S->snap_held || S->in_tx)
+		return mig_error_set(err, MIG_EUSAGE, "%s: a snapshot or transaction is already "
+				     "open", S->base.loc->redacted);
+	rc = exec_cmd(S, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
+		      "starting the shared snapshot");
+	if (rc)
+		return rc;
+	S->snap_held = 1;
+	rc = query(S, &r, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL, err,
+		   "exporting the snapshot");
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1 || !(*token = strdup(PQgetvalue(r, 0, 0))))
+		rc = nomem(err);
+	PQclear(r);
 	return rc;
 }
 
@@ -2928,7 +2978,10 @@ static int in_array(const json_t *a, const char *s)
 static int create_from_schema(struct pg_store *S, struct mig_error *err)
 {
 	json_error_t je;
-	json_t *doc = json_load_file(S->wo.schema_path, 0, &je), *props, *req, *pk, *uq, *ps, *e;
+	const char *what = S->wo.schema ? "the schema" : S->wo.schema_path;
+	json_t *doc = S->wo.schema ? json_incref((json_t *)S->wo.schema)
+				   : json_load_file(S->wo.schema_path, 0, &je);
+	json_t *props, *req, *pk, *uq, *ps, *e;
 	struct mig_buf *q = &S->sql;
 	const char *name, *be;
 	size_t i = 0, j;
@@ -2945,7 +2998,7 @@ static int create_from_schema(struct pg_store *S, struct mig_error *err)
 	from_pg = be && strcmp(be, "postgres") == 0;
 	if (!json_is_object(props) || !json_object_size(props)) {
 		rc = mig_error_set(err, MIG_EUSAGE, "%s: no \"properties\" to create %s from",
-				   S->wo.schema_path, S->shown);
+				   what, S->shown);
 		goto out;
 	}
 	mig_buf_reset(q);
@@ -2990,6 +3043,351 @@ static int create_from_schema(struct pg_store *S, struct mig_error *err)
 out:
 	json_decref(doc);
 	return rc;
+}
+
+/* --create from a native definition (mig-restore): archive content is
+ * untrusted, so each statement runs alone (the extended protocol takes one)
+ * and a piece of SQL text from it (a type, a default, a definition) holding
+ * ';' is refused. */
+static int sql_piece(struct pg_store *S, const char *s, const char *what, struct mig_error *err)
+{
+	if (!s || !*s)
+		return mig_error_set(err, MIG_EUSAGE, "%s: the native definition has no %s",
+				     S->base.loc->redacted, what);
+	if (strchr(s, ';') || strstr(s, "--") || strstr(s, "/*"))
+		return mig_error_set(err, MIG_EUSAGE, "%s: the native definition's %s '%.80s' is "
+				     "refused (';' or a comment in it)", S->base.loc->redacted, what, s);
+	return 0;
+}
+
+static int native_exec(struct pg_store *S, const char *sql, struct mig_error *err,
+		       const char *what)
+{
+	PGresult *r = NULL;
+	int rc = query(S, &r, sql, 0, NULL, err, what);
+
+	PQclear(r);
+	return rc;
+}
+
+/* A constraint's or index's name on the target: one that begins with the
+ * source table's name begins with the target's instead. */
+static int put_renamed(struct pg_store *S, struct mig_buf *b, const char *name, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+	int rc;
+
+	if (!src || strcmp(src, S->table) == 0 || strncmp(name, src, n) != 0)
+		return put_ident(S, b, name);
+	mig_buf_reset(&S->tmp);
+	if (mig_buf_puts(&S->tmp, S->table) || mig_buf_puts(&S->tmp, name + n))
+		return MIG_ENOMEM;
+	rc = put_ident(S, b, S->tmp.data);
+	return rc;
+}
+
+/* The enum, composite and domain types the table uses, those missing. */
+static int create_native_types(struct pg_store *S, const json_t *types, struct mig_error *err)
+{
+	struct mig_buf *q = &S->sql;
+	size_t i, j;
+	json_t *t, *e;
+	int rc = 0;
+
+	json_array_foreach(types, i, t) {
+		const char *ns = json_string_value(json_object_get(t, "schema"));
+		const char *nm = json_string_value(json_object_get(t, "name"));
+		const char *kind = json_string_value(json_object_get(t, "kind"));
+		const char *p[1];
+		PGresult *r = NULL;
+		int exists;
+
+		if (!ns || !nm || !kind)
+			return mig_error_set(err, MIG_EUSAGE, "%s: a type of the native definition "
+					     "has no schema, name or kind", S->base.loc->redacted);
+		mig_buf_reset(q);
+		if (put_ident(S, q, ns) || mig_buf_putc(q, '.') || put_ident(S, q, nm))
+			return nomem(err);
+		p[0] = q->data;
+		rc = query(S, &r, "SELECT pg_catalog.to_regtype($1) IS NOT NULL", 1, p, err,
+			   "looking up a type");
+		if (rc)
+			return rc;
+		exists = PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		if (exists)
+			continue;
+		if (!strcmp(kind, "enum")) {
+			rc = mig_buf_puts(q, " AS ENUM (") ? MIG_ENOMEM : 0;
+			json_array_foreach(json_object_get(t, "labels"), j, e) {
+				const char *l = json_string_value(e);
+				char *lit = l ? PQescapeLiteral(S->conn, l, strlen(l)) : NULL;
+				if (!lit)
+					return nomem(err);
+				rc = rc ? rc : mig_buf_printf(q, "%s%s", j ? ", " : "", lit);
+				PQfreemem(lit);
+			}
+			rc = rc ? rc : mig_buf_putc(q, ')');
+			if (rc)
+				return nomem(err);
+		} else if (!strcmp(kind, "composite")) {
+			if (mig_buf_puts(q, " AS ("))
+				return nomem(err);
+			json_array_foreach(json_object_get(t, "attributes"), j, e) {
+				const char *an = json_string_value(json_object_get(e, "name"));
+				const char *ty = json_string_value(json_object_get(e, "type"));
+				if ((rc = sql_piece(S, ty, "attribute type", err)) != 0)
+					return rc;
+				if ((j && mig_buf_puts(q, ", ")) || put_ident(S, q, an ? an : "") ||
+				    mig_buf_printf(q, " %s", ty))
+					return nomem(err);
+			}
+			if (mig_buf_putc(q, ')'))
+				return nomem(err);
+		} else if (!strcmp(kind, "domain")) {
+			const char *base = json_string_value(json_object_get(t, "base"));
+			const char *def = json_string_value(json_object_get(t, "default"));
+			if ((rc = sql_piece(S, base, "domain base type", err)) != 0 ||
+			    (def && (rc = sql_piece(S, def, "domain default", err)) != 0))
+				return rc;
+			if (mig_buf_printf(q, " AS %s", base) ||
+			    (json_is_true(json_object_get(t, "not_null")) && mig_buf_puts(q, " NOT NULL")) ||
+			    (def && mig_buf_printf(q, " DEFAULT %s", def)))
+				return nomem(err);
+			json_array_foreach(json_object_get(t, "checks"), j, e) {
+				const char *cn = json_string_value(json_object_get(e, "name"));
+				const char *cd = json_string_value(json_object_get(e, "def"));
+				if ((rc = sql_piece(S, cd, "domain check", err)) != 0)
+					return rc;
+				if (strncmp(cd, "CHECK ", 6))
+					return mig_error_set(err, MIG_EUSAGE, "%s: a domain check that is "
+							     "no CHECK: %.80s", S->base.loc->redacted, cd);
+				if (mig_buf_puts(q, " CONSTRAINT ") || put_ident(S, q, cn ? cn : "") ||
+				    mig_buf_printf(q, " %s", cd))
+					return nomem(err);
+			}
+		} else {
+			return mig_error_set(err, MIG_EUSAGE, "%s: a type of unknown kind '%s' in the "
+					     "native definition", S->base.loc->redacted, kind);
+		}
+		/* the prefix, now that the rest is known */
+		mig_buf_reset(&S->tmp);
+		if (mig_buf_puts(&S->tmp, !strcmp(kind, "domain") ? "CREATE DOMAIN " : "CREATE TYPE ") ||
+		    mig_buf_puts(&S->tmp, q->data))
+			return nomem(err);
+		rc = native_exec(S, S->tmp.data, err, "creating a type of the table");
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int constraint_ok(struct pg_store *S, const char *type, const char *def,
+			 struct mig_error *err)
+{
+	static const char *const kinds[][2] = {
+		{ "primary key", "PRIMARY KEY " }, { "unique", "UNIQUE " }, { "check", "CHECK " },
+		{ "foreign key", "FOREIGN KEY " }, { "exclusion", "EXCLUDE " },
+	};
+	int rc = sql_piece(S, def, "constraint", err);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (type && !strcmp(type, kinds[i][0]) &&
+		    !strncmp(def, kinds[i][1], strlen(kinds[i][1])))
+			return 0;
+	return mig_error_set(err, MIG_EUSAGE, "%s: a constraint of the native definition is not "
+			     "what its type says: %.80s", S->base.loc->redacted, def);
+}
+
+/* The table under the target name: types, columns, primary key, unique,
+ * check and exclusion constraints and unique indexes now; foreign keys and
+ * the other indexes into S->post_ddl, for write_end after the data. */
+static int create_from_native(struct pg_store *S, const json_t *nat, struct mig_error *err)
+{
+	const char *src = NULL, *dot;
+	const json_t *cols = json_object_get(nat, "columns"), *pk, *c;
+	struct mig_buf *q = &S->sql;
+	size_t i, j;
+	int rc, has_pk = 0;
+
+	dot = json_string_value(json_object_get(nat, "table"));
+	src = dot && strchr(dot, '.') ? strchr(dot, '.') + 1 : dot;
+	if (!json_is_array(cols) || !json_array_size(cols))
+		return mig_error_set(err, MIG_EUSAGE, "%s: the native definition has no columns",
+				     S->base.loc->redacted);
+	json_decref(S->post_ddl);
+	if (!(S->post_ddl = json_array()))
+		return nomem(err);
+	rc = create_native_types(S, json_object_get(nat, "types"), err);
+	if (rc)
+		return rc;
+	mig_buf_reset(q);
+	if (mig_buf_printf(q, "CREATE TABLE %s (", S->qtable))
+		return nomem(err);
+	json_array_foreach(cols, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *type = json_string_value(json_object_get(c, "type"));
+		const char *def = json_string_value(json_object_get(c, "default"));
+		const char *idn = json_string_value(json_object_get(c, "identity"));
+		int serial = json_is_true(json_object_get(c, "serial"));
+		int gen = json_string_value(json_object_get(c, "generated")) != NULL;
+
+		if (!name)
+			return mig_error_set(err, MIG_EUSAGE, "%s: a column of the native definition "
+					     "has no name", S->base.loc->redacted);
+		if ((rc = sql_piece(S, type, "column type", err)) != 0 ||
+		    (def && (rc = sql_piece(S, def, "column default", err)) != 0))
+			return rc;
+		if (serial && (!strcmp(type, "integer") || !strcmp(type, "bigint") ||
+			       !strcmp(type, "smallint"))) {
+			type = !strcmp(type, "integer") ? "serial"
+			       : !strcmp(type, "bigint") ? "bigserial" : "smallserial";
+			def = NULL;   /* the new sequence's */
+		}
+		if ((i && mig_buf_puts(q, ", ")) || put_ident(S, q, name) ||
+		    mig_buf_printf(q, " %s", type))
+			return nomem(err);
+		if (idn && mig_buf_printf(q, " GENERATED %s AS IDENTITY",
+					  !strcmp(idn, "always") ? "ALWAYS" : "BY DEFAULT"))
+			return nomem(err);
+		if (def && !idn && mig_buf_printf(q, gen ? " GENERATED ALWAYS AS (%s) STORED"
+						     : " DEFAULT %s", def))
+			return nomem(err);
+		if (json_is_true(json_object_get(c, "not_null")) && mig_buf_puts(q, " NOT NULL"))
+			return nomem(err);
+	}
+	json_array_foreach(json_object_get(nat, "constraints"), i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *def = json_string_value(json_object_get(c, "def"));
+		const char *type = json_string_value(json_object_get(c, "type"));
+		struct mig_buf *into = q;
+		struct mig_buf fk;
+
+		if ((rc = constraint_ok(S, type, def, err)) != 0)
+			return rc;
+		has_pk |= !strcmp(type, "primary key");
+		mig_buf_init(&fk, 0);
+		if (!strcmp(type, "foreign key")) {
+			into = &fk;
+			if (mig_buf_printf(&fk, "ALTER TABLE %s ADD", S->qtable))
+				goto fk_oom;
+		} else if (mig_buf_putc(q, ',')) {
+			goto fk_oom;
+		}
+		if (mig_buf_puts(into, " CONSTRAINT ") ||
+		    put_renamed(S, into, name ? name : "", src) || mig_buf_printf(into, " %s", def))
+			goto fk_oom;
+		if (into == &fk && json_array_append_new(S->post_ddl, json_string(fk.data)))
+			goto fk_oom;
+		mig_buf_free(&fk);
+		continue;
+fk_oom:
+		mig_buf_free(&fk);
+		return nomem(err);
+	}
+	pk = json_object_get(nat, "primary_key");
+	if (!has_pk && json_array_size(pk)) {
+		if (mig_buf_puts(q, ", PRIMARY KEY ("))
+			return nomem(err);
+		json_array_foreach(pk, j, c)
+			if ((j && mig_buf_puts(q, ", ")) ||
+			    put_ident(S, q, json_is_string(c) ? json_string_value(c) : ""))
+				return nomem(err);
+		if (mig_buf_putc(q, ')'))
+			return nomem(err);
+	}
+	if (mig_buf_putc(q, ')'))
+		return nomem(err);
+	rc = native_exec(S, q->data, err, "creating the table from its native definition");
+	if (rc)
+		return rc;
+	json_array_foreach(json_object_get(nat, "indexes"), i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *use = json_string_value(json_object_get(c, "using"));
+		int uniq = json_is_true(json_object_get(c, "unique"));
+
+		if (!use) {
+			mig_warn("%s: index %s: its definition cannot be made on %s; skipped",
+				 S->base.loc->redacted, name ? name : "?", S->shown);
+			continue;
+		}
+		if ((rc = sql_piece(S, use, "index", err)) != 0)
+			return rc;
+		mig_buf_reset(q);
+		if (mig_buf_printf(q, "CREATE %sINDEX ", uniq ? "UNIQUE " : "") ||
+		    put_renamed(S, q, name ? name : "", src) ||
+		    mig_buf_printf(q, " ON %s %s", S->qtable, use))
+			return nomem(err);
+		if (uniq)   /* now: ON CONFLICT may need it */
+			rc = native_exec(S, q->data, err, "creating a unique index");
+		else if (json_array_append_new(S->post_ddl, json_string(q->data)))
+			rc = nomem(err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* write_end: the foreign keys and indexes, after the data. */
+static int run_post_ddl(struct pg_store *S, struct mig_error *err)
+{
+	size_t i;
+	json_t *e;
+	int rc = 0;
+
+	/* the first failure is the error; without a load transaction the
+	 * others still run */
+	json_array_foreach(S->post_ddl, i, e) {
+		struct mig_error e2;
+		if (native_exec(S, json_string_value(e), rc ? &e2 : err,
+				"adding a foreign key or index") && !rc) {
+			rc = MIG_EIO;
+			if (S->outer)
+				break;
+		}
+	}
+	json_decref(S->post_ddl);
+	S->post_ddl = NULL;
+	return rc;
+}
+
+/* --create of a missing table: from the native definition of a table of
+ * this backend (mig-restore), else from the JSON Schema (loaded, which
+ * wins, or --schema FILE), else from the first batch.  A schema handed
+ * over without properties (another backend's) leaves it to the batch. */
+static int create_table(struct pg_store *S, struct mig_error *err)
+{
+	const json_t *nat = S->wo.native;
+	const char *be = json_string_value(json_object_get(nat, "backend"));
+	int rc, own = 0;
+
+	if (nat && be && !strcmp(be, "postgres")) {
+		if (!S->in_tx) {
+			rc = exec_cmd(S, "BEGIN", err, "creating the table");
+			if (rc)
+				return rc;
+			S->in_tx = own = 1;
+		}
+		rc = create_from_native(S, nat, err);
+		if (own) {
+			struct mig_error ignored;
+			if (rc)
+				exec_cmd(S, "ROLLBACK", &ignored, "creating the table");
+			else
+				rc = exec_cmd(S, "COMMIT", err, "creating the table");
+			S->in_tx = 0;
+		}
+		return rc;
+	}
+	if (S->wo.schema && !json_object_size(json_object_get(S->wo.schema, "properties")))
+		S->wo.schema = NULL;
+	if (!S->wo.schema && !S->wo.schema_path) {
+		S->need_create = 1;   /* from the first batch */
+		return 0;
+	}
+	return create_from_schema(S, err);
 }
 
 static enum mig_conflict effective_conflict(const struct mig_write_opts *o)
@@ -3043,12 +3441,8 @@ static int pg_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 		if (!o->create)
 			return mig_error_set(err, MIG_EIO, "%s: no table %s (--create makes it)",
 					     S->base.loc->redacted, S->shown);
-		if (!o->schema_path) {
-			S->need_create = 1;   /* from the first batch */
-			return 0;
-		}
-		rc = create_from_schema(S, err);
-		if (rc)
+		rc = create_table(S, err);
+		if (rc || S->need_create)
 			return rc;
 	} else if (o->truncate) {
 		mig_buf_reset(&S->sql);
@@ -3898,6 +4292,10 @@ static int pg_write_end(struct mig_store *st, int commit, struct mig_error *err)
 	S->writing = 0;
 	if (conn_lost(S))
 		return 0;
+	/* inside the load's transaction when there is one */
+	if (S->outer && S->in_tx && commit && !S->wo.dry_run && S->post_ddl &&
+	    (rc = run_post_ddl(S, err)) != 0)
+		commit = 0;
 	if (S->outer && S->in_tx) {
 		if (commit && !S->wo.dry_run) {
 			PGresult *r = PQexec(S->conn, "COMMIT");
@@ -3915,6 +4313,8 @@ static int pg_write_end(struct mig_store *st, int commit, struct mig_error *err)
 	}
 	if (!rc && commit && !S->wo.dry_run && !S->need_create && S->qtable)
 		sync_sequences(S);
+	if (!rc && commit && !S->wo.dry_run && S->post_ddl)
+		rc = run_post_ddl(S, err);
 	return rc;
 }
 
@@ -4139,6 +4539,226 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------------ native definition */
+
+/* The table's definition, built as JSON by the server: its columns (types
+ * by format_type), primary key, constraints (pg_get_constraintdef),
+ * indexes not backing a constraint (pg_get_indexdef, and the part from
+ * USING on, to make them on another table name), and the enum, composite
+ * and domain types its columns use, directly or through arrays, domains
+ * and composites, each with what it uses among them ("deps": oids). */
+static const char native_sql[] =
+	"WITH RECURSIVE ut(oid) AS ("
+	" SELECT atttypid FROM pg_catalog.pg_attribute"
+	"  WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped"
+	" UNION"
+	" SELECT l.x FROM ut JOIN pg_catalog.pg_type y ON y.oid = ut.oid,"
+	"  LATERAL (SELECT y.typelem WHERE y.typelem <> 0 AND y.typcategory = 'A'"
+	"   UNION ALL SELECT y.typbasetype WHERE y.typtype = 'd'"
+	"   UNION ALL SELECT a.atttypid FROM pg_catalog.pg_attribute a"
+	"    WHERE y.typtype = 'c' AND a.attrelid = y.typrelid AND a.attnum > 0"
+	"    AND NOT a.attisdropped) l(x)"
+	"), elem(oid, e) AS ("
+	" SELECT t.oid, CASE WHEN t.typelem <> 0 AND t.typcategory = 'A' THEN t.typelem"
+	"  ELSE t.oid END FROM pg_catalog.pg_type t"
+	") SELECT pg_catalog.json_build_object("
+	" 'backend', 'postgres',"
+	" 'table', (SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c"
+	"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1),"
+	" 'columns', (SELECT coalesce(json_agg(json_build_object("
+	"   'name', a.attname,"
+	"   'type', pg_catalog.format_type(a.atttypid, a.atttypmod),"
+	"   'not_null', a.attnotnull,"
+	"   'default', pg_catalog.pg_get_expr(d.adbin, d.adrelid),"
+	"   'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,"
+	"   'generated', CASE a.attgenerated WHEN 's' THEN 'stored' END,"
+	"   'serial', a.attidentity = '' AND a.attgenerated = '' AND"
+	"    pg_catalog.pg_get_serial_sequence($2, a.attname) IS NOT NULL"
+	"  ) ORDER BY a.attnum), '[]') FROM pg_catalog.pg_attribute a"
+	"  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+	"  WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped),"
+	" 'primary_key', (SELECT coalesce(json_agg(a.attname"
+	"   ORDER BY array_position(i.indkey::int2[], a.attnum)), '[]')"
+	"  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a"
+	"  ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+	"  WHERE i.indrelid = $1 AND i.indisprimary),"
+	" 'constraints', (SELECT coalesce(json_agg(json_build_object("
+	"   'name', c.conname, 'def', pg_catalog.pg_get_constraintdef(c.oid),"
+	"   'type', CASE c.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'"
+	"    WHEN 'c' THEN 'check' WHEN 'f' THEN 'foreign key' ELSE 'exclusion' END,"
+	"   'ref_schema', rn.nspname, 'ref_table', CASE WHEN c.confrelid <> $1 THEN r.relname END"
+	"  ) ORDER BY c.contype = 'f', c.conname), '[]') FROM pg_catalog.pg_constraint c"
+	"  LEFT JOIN pg_catalog.pg_class r ON r.oid = c.confrelid"
+	"  LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace"
+	"  WHERE c.conrelid = $1 AND c.contype IN ('p', 'u', 'c', 'f', 'x')),"
+	" 'indexes', (SELECT coalesce(json_agg(json_build_object("
+	"   'name', ci.relname, 'def', pg_catalog.pg_get_indexdef(i.indexrelid),"
+	"   'unique', i.indisunique,"
+	"   'prefix', 'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' ||"
+	"    quote_ident(ci.relname) || ' ON ' || CASE WHEN tc.relkind = 'p' THEN 'ONLY ' ELSE '' END ||"
+	"    quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) || ' '"
+	"  ) ORDER BY ci.relname), '[]') FROM pg_catalog.pg_index i"
+	"  JOIN pg_catalog.pg_class ci ON ci.oid = i.indexrelid"
+	"  JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid"
+	"  JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace"
+	"  WHERE i.indrelid = $1 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k"
+	"   WHERE k.conrelid = i.indrelid AND k.conindid = i.indexrelid"
+	"   AND k.contype IN ('p', 'u', 'x'))),"
+	" 'types', (SELECT coalesce(json_agg(json_build_object("
+	"   'oid', y.oid, 'schema', n.nspname, 'name', y.typname,"
+	"   'kind', CASE y.typtype WHEN 'e' THEN 'enum' WHEN 'c' THEN 'composite' ELSE 'domain' END,"
+	"   'labels', (SELECT json_agg(enumlabel ORDER BY enumsortorder) FROM pg_catalog.pg_enum"
+	"    WHERE enumtypid = y.oid),"
+	"   'attributes', (SELECT json_agg(json_build_object('name', a.attname,"
+	"    'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)"
+	"    FROM pg_catalog.pg_attribute a WHERE y.typtype = 'c' AND a.attrelid = y.typrelid"
+	"    AND a.attnum > 0 AND NOT a.attisdropped),"
+	"   'base', CASE WHEN y.typtype = 'd' THEN"
+	"    pg_catalog.format_type(y.typbasetype, y.typtypmod) END,"
+	"   'not_null', y.typnotnull, 'default', y.typdefault,"
+	"   'checks', (SELECT json_agg(json_build_object('name', k.conname,"
+	"    'def', pg_catalog.pg_get_constraintdef(k.oid)) ORDER BY k.conname)"
+	"    FROM pg_catalog.pg_constraint k WHERE k.contypid = y.oid AND k.contype = 'c'),"
+	"   'deps', (SELECT json_agg(DISTINCT e.e) FROM elem e WHERE e.oid IN ("
+	"    SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE y.typtype = 'c'"
+	"    AND a.attrelid = y.typrelid AND a.attnum > 0 AND NOT a.attisdropped"
+	"    UNION ALL SELECT y.typbasetype WHERE y.typtype = 'd'))"
+	"  ) ORDER BY y.oid), '[]') FROM ut JOIN pg_catalog.pg_type y ON y.oid = ut.oid"
+	"  JOIN pg_catalog.pg_namespace n ON n.oid = y.typnamespace"
+	"  WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
+	"  AND (y.typtype IN ('e', 'd') OR (y.typtype = 'c' AND (SELECT relkind FROM"
+	"   pg_catalog.pg_class WHERE oid = y.typrelid) = 'c'))))::text";
+
+/* Whether every oid in deps is done (or not among the types at all). */
+static int deps_done(const json_t *types, const json_t *deps, const char *done)
+{
+	size_t i, j;
+	json_t *d, *t;
+
+	json_array_foreach(deps, i, d) {
+		json_array_foreach(types, j, t) {
+			if (json_integer_value(json_object_get(t, "oid")) == json_integer_value(d) &&
+			    !done[j])
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* The types in an order where each comes after those it uses, without
+ * their oids. */
+static json_t *types_ordered(json_t *types)
+{
+	size_t n = json_array_size(types), placed = 0, i;
+	char *done = calloc(n + 1, 1);
+	json_t *out = json_array(), *t;
+
+	if (!done || !out)
+		goto fail;
+	while (placed < n) {
+		size_t pick = n;
+		for (i = 0; i < n && pick == n; i++)
+			if (!done[i] && deps_done(types, json_object_get(json_array_get(types, i),
+									  "deps"), done))
+				pick = i;
+		if (pick == n)   /* a cycle: cannot happen, but do not loop */
+			for (pick = 0; done[pick]; pick++)
+				;
+		done[pick] = 1;
+		placed++;
+		if (json_array_append(out, json_array_get(types, pick)))
+			goto fail;
+	}
+	json_array_foreach(out, i, t) {
+		json_object_del(t, "oid");
+		json_object_del(t, "deps");
+	}
+	free(done);
+	return out;
+fail:
+	free(done);
+	json_decref(out);
+	return NULL;
+}
+
+static int pg_native(struct mig_store *st, json_t **out, struct mig_error *err)
+{
+	struct pg_store *S = (struct pg_store *)st;
+	const char *p[2];
+	char oid[16];
+	PGresult *r = NULL;
+	json_t *doc = NULL, *deps = NULL, *e, *types;
+	struct mig_buf name;
+	json_error_t je;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (!S->table)
+		return 0;
+	mig_buf_init(&name, 0);
+	rc = table_oid(S, oid, err);
+	if (rc || !oid[0])
+		return rc;
+	p[0] = oid;
+	p[1] = S->qtable;
+	rc = query(S, &r, native_sql, 2, p, err, "reading the table's definition");
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1 || !(doc = json_loads(PQgetvalue(r, 0, 0), 0, &je))) {
+		rc = mig_error_set(err, MIG_EIO, "%s: the table's definition: %s",
+				   S->base.loc->redacted, PQntuples(r) == 1 ? je.text : "no row");
+		goto out;
+	}
+	/* what its foreign keys refer to, named as list() names tables */
+	if (!(deps = json_array()))
+		goto oom;
+	json_array_foreach(json_object_get(doc, "constraints"), i, e) {
+		const char *rs = json_string_value(json_object_get(e, "ref_schema"));
+		const char *rt = json_string_value(json_object_get(e, "ref_table"));
+		if (rs && rt) {
+			mig_buf_reset(&name);
+			if (put_name_part(&name, rs) || mig_buf_putc(&name, '.') ||
+			    put_name_part(&name, rt))
+				goto oom;
+			if (!in_array(deps, name.data) &&
+			    json_array_append_new(deps, json_string(name.data)))
+				goto oom;
+		}
+		json_object_del(e, "ref_schema");
+		json_object_del(e, "ref_table");
+	}
+	if (json_object_set_new(doc, "depends_on", deps)) {
+		deps = NULL;
+		goto oom;
+	}
+	deps = NULL;
+	/* each index from USING on, to make it on another table */
+	json_array_foreach(json_object_get(doc, "indexes"), i, e) {
+		const char *def = json_string_value(json_object_get(e, "def"));
+		const char *pre = json_string_value(json_object_get(e, "prefix"));
+		size_t n = pre ? strlen(pre) : 0;
+		if (def && pre && strncmp(def, pre, n) == 0 && strncmp(def + n, "USING ", 6) == 0 &&
+		    json_object_set_new(e, "using", json_string(def + n)))
+			goto oom;
+		json_object_del(e, "prefix");
+	}
+	if (!(types = types_ordered(json_object_get(doc, "types"))) ||
+	    json_object_set_new(doc, "types", types))
+		goto oom;
+	*out = doc;
+	doc = NULL;
+	goto out;
+oom:
+	rc = nomem(err);
+out:
+	json_decref(deps);
+	json_decref(doc);
+	PQclear(r);
+	mig_buf_free(&name);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ the store */
 
 static void pg_close(struct mig_store *st)
@@ -4152,6 +4772,7 @@ static void pg_close(struct mig_store *st)
 	keys_free(S);
 	types_free(S);
 	json_decref(S->colidx);
+	json_decref(S->post_ddl);
 	free(S->hint);
 	free(S->vals);
 	free(S->keycol);
@@ -4215,4 +4836,6 @@ const struct mig_backend_ops mig_backend_pg = {
 	.list = pg_list,
 	.count = pg_count,
 	.describe = pg_describe,
+	.snapshot_begin = pg_snapshot_begin,
+	.native = pg_native,
 };
