@@ -34,9 +34,10 @@ static const char help[] =
 	"  --max-line N        (file sources) longest line, bytes, k/M/G suffixes (64M)\n"
 	MIG_COMMON_HELP
 	"\n"
-	"Locators: file:PATH, PATH, PATH.zst, -, sqlite:PATH#TABLE, env:VAR, @FILE.\n"
-	"Exit status: 0 ok, 1 bad data, 2 usage, 3 store or file error, 4 interrupted.\n"
-	"See mig-extract(1) and mig(7).\n";
+	"Locators: file:PATH, PATH, PATH.zst, -, sqlite:PATH#TABLE, postgres://HOST/DB#TABLE,\n"
+	"mongodb://HOST/DB#COLLECTION, es://HOST:PORT#INDEX, env:VAR, @FILE.\n"
+	"Exit status: 0 ok, 1 bad data, 2 usage, 3 store or file error, 4 interrupted,\n"
+	"5 corrupt --state file.  See mig-extract(1) and mig(7).\n";
 
 enum {
 	OPT_QUERY = MIG_OPT_FIRST_OWN, OPT_WHERE, OPT_ORDER_BY, OPT_LIMIT, OPT_LIST, OPT_COUNT,

@@ -33,9 +33,10 @@ static const char help[] =
 	"  --checkpoint FILE   record progress in FILE; a rerun resumes after it\n"
 	MIG_COMMON_HELP
 	"\n"
-	"Locators: file:PATH, PATH, PATH.zst, -, sqlite:PATH#TABLE, env:VAR, @FILE.\n"
+	"Locators: file:PATH, PATH, PATH.zst, -, sqlite:PATH#TABLE, postgres://HOST/DB#TABLE,\n"
+	"mongodb://HOST/DB#COLLECTION, es://HOST:PORT#INDEX, env:VAR, @FILE.\n"
 	"Exit status: 0 ok, 1 rejects over --max-errors, 2 usage, 3 store or file error,\n"
-	"4 interrupted (committed batches stay).  See mig-load(1) and mig(7).\n";
+	"4 interrupted (committed batches stay), 5 corrupt checkpoint.  See mig-load(1), mig(7).\n";
 
 enum {
 	OPT_MODE = MIG_OPT_FIRST_OWN, OPT_KEY, OPT_CREATE, OPT_TRUNCATE, OPT_DRY_RUN, OPT_ATOMIC,
