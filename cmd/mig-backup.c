@@ -7,6 +7,7 @@
 
 #include "mig/archive.h"
 #include "mig/cli.h"
+#include "common.h"
 #include "mig/log.h"
 
 #define USAGE "usage: mig-backup [options] LOCATOR -o FILE | --list DIR | --verify FILE | " \
@@ -124,8 +125,12 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 	c->p.keep_last = c->p.keep_days = -1;
 	argv[0] = (char *)cli->program;   /* getopt's own messages name the program */
 	while ((opt = getopt_long(argc, argv, "hqvo:", longopts, NULL)) != -1) {
-		if (mig_cli_common(cli, opt, optarg, help))
+		int crc = common_option(cli, opt, optarg, help);
+		if (crc != MIG_CLI_NOT_COMMON) {
+			if (crc >= 0)
+				return crc;
 			continue;
+		}
 		switch (opt) {
 		case 'o': c->b.output = optarg; break;
 		case OPT_ONLY:

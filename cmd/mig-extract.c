@@ -6,6 +6,7 @@
 
 #include "mig/backend.h"
 #include "mig/cli.h"
+#include "common.h"
 #include "mig/log.h"
 #include "mig/run.h"
 
@@ -86,8 +87,12 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 	c->x.mode = MIG_JSON_RELAXED;
 	argv[0] = (char *)cli->program;   /* getopt's own messages name the program */
 	while ((opt = getopt_long(argc, argv, "hqvo:", longopts, NULL)) != -1) {
-		if (mig_cli_common(cli, opt, optarg, help))
+		int crc = common_option(cli, opt, optarg, help);
+		if (crc != MIG_CLI_NOT_COMMON) {
+			if (crc >= 0)
+				return crc;
 			continue;
+		}
 		switch (opt) {
 		case OPT_QUERY: c->x.ro.query = optarg; break;
 		case OPT_WHERE: c->x.ro.where = optarg; break;

@@ -6,6 +6,7 @@
 
 #include "mig/backend.h"
 #include "mig/cli.h"
+#include "common.h"
 #include "mig/log.h"
 #include "mig/run.h"
 
@@ -107,8 +108,12 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 	c->l.wo.retries = 3;
 	argv[0] = (char *)cli->program;   /* getopt's own messages name the program */
 	while ((opt = getopt_long(argc, argv, "hqvi:", longopts, NULL)) != -1) {
-		if (mig_cli_common(cli, opt, optarg, help))
+		int crc = common_option(cli, opt, optarg, help);
+		if (crc != MIG_CLI_NOT_COMMON) {
+			if (crc >= 0)
+				return crc;
 			continue;
+		}
 		switch (opt) {
 		case 'i': c->l.input = optarg; break;
 		case OPT_MODE:

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mig/cli.h"
+#include "common.h"
 #include "mig/locator.h"
 #include "mig/log.h"
 #include "mig/map.h"
@@ -78,8 +79,12 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 
 	c->r.max_errors = 0;
 	while ((opt = getopt_long(argc, argv, "hqve:i:o:", longopts, NULL)) != -1) {
-		if (mig_cli_common(cli, opt, optarg, help))
+		int crc = common_option(cli, opt, optarg, help);
+		if (crc != MIG_CLI_NOT_COMMON) {
+			if (crc >= 0)
+				return crc;
 			continue;
+		}
 		switch (opt) {
 		case 'e': c->expr = optarg; break;
 		case 'i': c->r.input = optarg; break;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mig/cli.h"
+#include "common.h"
 #include "mig/log.h"
 #include "mig/validate.h"
 
@@ -142,8 +143,12 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 	c->max_invalid_pct = -1;
 	c->v.log_invalid = 10;
 	while ((opt = getopt_long(argc, argv, "hqvi:", longopts, NULL)) != -1) {
-		if (mig_cli_common(cli, opt, optarg, help))
+		int crc = common_option(cli, opt, optarg, help);
+		if (crc != MIG_CLI_NOT_COMMON) {
+			if (crc >= 0)
+				return crc;
 			continue;
+		}
 		switch (opt) {
 		case 'i': c->v.input = optarg; break;
 		case OPT_VALUES: c->v.values = 1; break;

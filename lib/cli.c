@@ -41,44 +41,44 @@ void mig_cli_init(struct mig_cli *cli, const char *program, const char *usage)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static void version(const char *program)
+const char *mig_cli_version_text(const struct mig_cli *cli)
 {
-	printf("%s %s\n", program, MIG_VERSION);
-	printf("jansson %s\n", jansson_version_str());
-	printf("libzstd %s\n", ZSTD_versionString());
-	printf("libbson %s\n", bson_get_version());
+	static char text[1024];
+	size_t n;
+
+	n = (size_t)snprintf(text, sizeof text, "%s %s\njansson %s\nlibzstd %s\nlibbson %s\n",
+			     cli->program, MIG_VERSION, jansson_version_str(),
+			     ZSTD_versionString(), bson_get_version());
 	for (const struct mig_backend_ops *const *b = mig_backend_all(); *b; b++)
-		if ((*b)->lib_version)
-			printf("%s\n", (*b)->lib_version());
+		if ((*b)->lib_version && n < sizeof text)
+			n += (size_t)snprintf(text + n, sizeof text - n, "%s\n", (*b)->lib_version());
+	return text;
 }
 
-int mig_cli_common(struct mig_cli *cli, int opt, const char *arg, const char *help)
+int mig_cli_common(struct mig_cli *cli, int opt, const char *arg)
 {
 	switch (opt) {
 	case MIG_OPT_HELP:
-		fputs(help, stdout);
-		exit(fclose(stdout) ? 3 : 0);
+		return MIG_CLI_HELP;
 	case MIG_OPT_VERSION:
-		version(cli->program);
-		exit(fclose(stdout) ? 3 : 0);
+		return MIG_CLI_VERSION;
 	case MIG_OPT_QUIET:
 		cli->quiet = 1;
 		mig_log_set_level(MIG_LOG_WARN);
-		return 1;
+		return MIG_CLI_HANDLED;
 	case MIG_OPT_VERBOSE:
 		mig_log_set_level(mig_log_level() + 1);
-		return 1;
+		return MIG_CLI_HANDLED;
 	case MIG_OPT_PROGRESS:
-		if (mig_progress_parse(arg, &cli->progress)) {
-			exit(mig_cli_usage_error(cli, "--progress takes auto, always or never, not '%s'",
-						 arg));
-		}
-		return 1;
+		if (mig_progress_parse(arg, &cli->progress))
+			return mig_cli_usage_error(cli, "--progress takes auto, always or never, "
+						   "not '%s'", arg);
+		return MIG_CLI_HANDLED;
 	case MIG_OPT_REPORT:
 		cli->report = arg;
-		return 1;
+		return MIG_CLI_HANDLED;
 	default:
-		return 0;
+		return MIG_CLI_NOT_COMMON;
 	}
 }
 

@@ -59,10 +59,18 @@ void mig_json_free(void *p);
  * mig_interrupted. */
 void mig_cli_init(struct mig_cli *cli, const char *program, const char *usage);
 
-/* Handles a common option.  Returns 1 when it was one, 0 when not, and
- * for --help/--version exits after printing (the one place outside main
- * that exits: these end the program by definition). */
-int mig_cli_common(struct mig_cli *cli, int opt, const char *arg, const char *help);
+/* What mig_cli_common() answers. */
+enum {
+	MIG_CLI_NOT_COMMON = -2,  /* not a common option: the program's own */
+	MIG_CLI_HANDLED = -1,     /* taken; parsing goes on */
+	MIG_CLI_HELP = -3,        /* --help: the program prints its help, exit 0 */
+	MIG_CLI_VERSION = -4      /* --version: print mig_cli_version_text(), exit 0 */
+	/* >= 0: a usage error was printed to stderr; exit with that code */
+};
+int mig_cli_common(struct mig_cli *cli, int opt, const char *arg);
+
+/* "PROG VERSION\n" and one line per linked library; a static buffer. */
+const char *mig_cli_version_text(const struct mig_cli *cli);
 
 /* Prints "PROG: MSG" and the usage line to stderr; returns exit code 2. */
 int mig_cli_usage_error(struct mig_cli *cli, const char *fmt, ...)
