@@ -60,21 +60,10 @@ struct wrap {
 
 /* ---- small helpers ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int is_hex(const char *s, size_t n)
 {
 	for (size_t k = 0; k < n; k++)
-		if (hexval((unsigned char)s[k]) < 0)
+		if (mig_hex_digit((unsigned char)s[k]) < 0)
 			return 0;
 	return 1;
 }
@@ -82,8 +71,8 @@ static int is_hex(const char *s, size_t n)
 static void hex_decode(uint8_t *out, const char *s, size_t n)
 {
 	for (size_t k = 0; k < n; k++)
-		out[k] = (uint8_t)(hexval((unsigned char)s[2 * k]) << 4 |
-				   hexval((unsigned char)s[2 * k + 1]));
+		out[k] = (uint8_t)(mig_hex_digit((unsigned char)s[2 * k]) << 4 |
+				   mig_hex_digit((unsigned char)s[2 * k + 1]));
 }
 
 static void hex_encode(char *out, const uint8_t *p, size_t n)
@@ -552,7 +541,7 @@ static int is_uuid(const json_t *s)
 		return 0;
 	const char *p = json_string_value(s);
 	for (int k = 0; k < 36; k++)
-		if (k == 8 || k == 13 || k == 18 || k == 23 ? p[k] != '-' : hexval((unsigned char)p[k]) < 0)
+		if (k == 8 || k == 13 || k == 18 || k == 23 ? p[k] != '-' : mig_hex_digit((unsigned char)p[k]) < 0)
 			return 0;
 	return 1;
 }

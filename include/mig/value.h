@@ -170,6 +170,18 @@ int mig_value_to_bson(struct _bson_t *out, const json_t *doc, struct mig_error *
 int mig_value_from_bson(json_t **out, const struct _bson_t *doc,
 			enum mig_json_mode mode, struct mig_error *err);
 
+/* The value of a hex digit, or -1. */
+static inline int mig_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Base64 (RFC 4648, padded).  encode returns a malloc'd NUL-terminated
  * string; decode returns 0 or MIG_EDATA and a malloc'd buffer. */
 char *mig_base64_encode(const void *p, size_t n);

@@ -260,17 +260,6 @@ static void free_secret(char *p)
 	}
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A malloc'd, NUL-terminated copy of [p, p+n) with %XX decoded. */
 static char *pct_decode(const char *p, size_t n)
 {
@@ -279,10 +268,10 @@ static char *pct_decode(const char *p, size_t n)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n && hexval((unsigned char)p[i + 1]) >= 0 &&
-		    hexval((unsigned char)p[i + 2]) >= 0) {
-			*q++ = (char)(hexval((unsigned char)p[i + 1]) << 4 |
-				      hexval((unsigned char)p[i + 2]));
+		if (p[i] == '%' && i + 2 < n && mig_hex_digit((unsigned char)p[i + 1]) >= 0 &&
+		    mig_hex_digit((unsigned char)p[i + 2]) >= 0) {
+			*q++ = (char)(mig_hex_digit((unsigned char)p[i + 1]) << 4 |
+				      mig_hex_digit((unsigned char)p[i + 2]));
 			i += 2;
 		} else {
 			*q++ = p[i];

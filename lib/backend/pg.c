@@ -1221,17 +1221,6 @@ static int parse_json_text(char *s, json_t **out)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int conv_field(struct pg_store *S, struct pg_type *t, char *s, size_t len, json_t **out);
 
 /* One level of an array's text, in place: "{a,"b c",NULL,{...}}". */
@@ -1444,7 +1433,7 @@ static int conv_field(struct pg_store *S, struct pg_type *t, char *s, size_t len
 		if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2)
 			return MIG_EIO;
 		for (size_t i = 2; i < len; i += 2) {
-			int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+			int hi = mig_hex_digit(s[i]), lo = mig_hex_digit(s[i + 1]);
 			if (hi < 0 || lo < 0)
 				return MIG_EIO;
 			s[n++] = (char)(hi << 4 | lo);

@@ -328,17 +328,6 @@ static const char *article(const char *name)
 	return strchr("aeiou", name[0]) ? "an" : "a";
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Runs a statement that returns no rows. */
 static int exec(struct sq_store *s, const char *sql, const char *what, struct mig_error *err)
 {
@@ -820,8 +809,8 @@ static json_t *text_value(const char *t, size_t n, enum kind k)
 			uint8_t oid[12];
 			size_t i;
 			for (i = 0; i < 12; i++) {
-				int hi = hexval((unsigned char)t[2 * i]);
-				int lo = hexval((unsigned char)t[2 * i + 1]);
+				int hi = mig_hex_digit((unsigned char)t[2 * i]);
+				int lo = mig_hex_digit((unsigned char)t[2 * i + 1]);
 				if (hi < 0 || lo < 0)
 					break;
 				oid[i] = (uint8_t)(hi << 4 | lo);
