@@ -129,6 +129,7 @@ struct mongo_store {
 					  dates of sub-millisecond precision (3) */
 	size_t ndocs;
 	size_t *opidx;                 /* bulk operation -> batch item */
+	int native_indexes;            /* wo.native's indexes are to be made at the end */
 	uint64_t subms_dates;          /* records whose dates were truncated */
 };
 
@@ -702,6 +703,9 @@ static int check_read_opts(struct mongo_store *S, const struct mig_read_opts *o,
 
 /* Whether a projection keeps field f: listed with a true value, or an
  * exclusion projection that does not list it. */
+static int snapshot_find(struct mongo_store *S, const char *token, const bson_t *filter,
+			 const bson_t *opts, struct mig_error *err);
+
 static int projects_field(const json_t *pj, const char *f)
 {
 	const char *k;
@@ -734,6 +738,12 @@ static int mongo_read_begin(struct mig_store *st, const struct mig_read_opts *o,
 	if (rc)
 		goto out;
 	S->base.key_fields = id_key;
+	if (o->snapshot && (pipe || o->order_by || o->since || o->projection || o->limit >= 0 ||
+			    o->shard_n > 1)) {
+		rc = mig_error_set(err, MIG_EUSAGE, "%s: a read of a shared snapshot takes a filter "
+				   "only", where(S));
+		goto out;
+	}
 	if (o->limit == 0) {   /* MongoDB reads a limit of 0 as none */
 		S->empty = 1;
 		goto out;
@@ -787,7 +797,10 @@ static int mongo_read_begin(struct mig_store *st, const struct mig_read_opts *o,
 		if (rc)
 			goto out;
 	}
-	S->cursor = mongoc_collection_find_with_opts(S->coll, &filter, &opts, NULL);
+	if (o->snapshot)
+		rc = snapshot_find(S, o->snapshot, &filter, &opts, err);
+	else
+		S->cursor = mongoc_collection_find_with_opts(S->coll, &filter, &opts, NULL);
 out:
 	json_decref(pipe);
 	bson_destroy(&filter);
@@ -1948,6 +1961,315 @@ out:
 	return rc;
 }
 
+/* ---- snapshots and native definitions (mig-backup, mig-restore) ---------- */
+
+#define CODE_INDEX_OPTIONS_CONFLICT 85
+#define CODE_INDEX_KEY_SPECS_CONFLICT 86
+#define SNAP_PREFIX "mongodb-snapshot:"
+
+/*
+ * mig-backup's one view of the database: a cluster time T, read by every
+ * collection's find with readConcern {level: "snapshot", atClusterTime: T}
+ * (snapshot_find).  MongoDB serves such reads outside transactions from
+ * 5.0 (wire version 13) on a replica set or a sharded cluster, for as long
+ * as it keeps T's history (minSnapshotHistoryWindowInSeconds, 300 s by
+ * default: a longer backup fails with SnapshotTooOld).  T is the majority
+ * commit point the server reports in hello (lastWrite.majorityOpTime), or
+ * the operationTime of the hello reply.  A standalone server has no
+ * snapshot reads, nor has FerretDB v1, which is never a replica set and
+ * takes a readConcern without honouring it: no token then.
+ */
+static int mongo_snapshot_begin(struct mig_store *st, char **token, struct mig_error *err)
+{
+	struct mongo_store *S = (struct mongo_store *)st;
+	bson_t cmd = BSON_INITIALIZER, reply;
+	bson_iter_t it, top;
+	bson_error_t e;
+	uint32_t t = 0, i = 0;
+	int32_t wire = 0;
+	const char *kind = NULL;
+	int rc = 0;
+
+	*token = NULL;
+	BSON_APPEND_INT32(&cmd, "hello", 1);
+	if (!mongoc_client_command_simple(S->client, "admin", &cmd, NULL, &reply, &e)) {
+		rc = fail(S, &e, err, "asking the server what it is (hello)");
+		goto out;
+	}
+	if (bson_iter_init_find(&it, &reply, "maxWireVersion") && BSON_ITER_HOLDS_INT(&it))
+		wire = (int32_t)bson_iter_as_int64(&it);
+	if (bson_iter_init_find(&it, &reply, "setName"))
+		kind = "replica set";
+	else if (bson_iter_init_find(&it, &reply, "msg") && BSON_ITER_HOLDS_UTF8(&it) &&
+		 !strcmp(bson_iter_utf8(&it, NULL), "isdbgrid"))
+		kind = "sharded cluster";
+	if (!kind || wire < 13) {
+		mig_info("%s: no snapshot reads: the server is %s (they need MongoDB 5.0 or later "
+			 "as a replica set or a sharded cluster)", where(S),
+			 kind ? "older than MongoDB 5.0" : "not a replica set nor a sharded cluster");
+		goto done;
+	}
+	if (bson_iter_init(&top, &reply) &&
+	    bson_iter_find_descendant(&top, "lastWrite.majorityOpTime.ts", &it) &&
+	    BSON_ITER_HOLDS_TIMESTAMP(&it))
+		bson_iter_timestamp(&it, &t, &i);
+	else if (bson_iter_init_find(&it, &reply, "operationTime") && BSON_ITER_HOLDS_TIMESTAMP(&it))
+		bson_iter_timestamp(&it, &t, &i);
+	if (!t) {
+		mig_info("%s: no snapshot reads: the %s reports no cluster time", where(S), kind);
+		goto done;
+	}
+	if (asprintf(token, SNAP_PREFIX "%" PRIu32 ":%" PRIu32, t, i) < 0) {
+		*token = NULL;
+		rc = nomem(err);
+	} else {
+		mig_debug("%s: reading at cluster time %" PRIu32 ":%" PRIu32, where(S), t, i);
+	}
+done:
+	bson_destroy(&reply);
+out:
+	bson_destroy(&cmd);
+	return rc;
+}
+
+/* The read of mongo_read_begin at the cluster time of a token of
+ * mongo_snapshot_begin: a find command of our own, since libmongoc's
+ * find options keep only a read concern's level. */
+static int snapshot_find(struct mongo_store *S, const char *token, const bson_t *filter,
+			 const bson_t *opts, struct mig_error *err)
+{
+	bson_t cmd = BSON_INITIALIZER, rc_doc, copts = BSON_INITIALIZER, *reply = bson_new();
+	mongoc_server_description_t *sd = NULL;
+	unsigned long t, i;
+	bson_iter_t it;
+	bson_error_t e;
+	char *end;
+	int rc = 0;
+
+	if (strncmp(token, SNAP_PREFIX, strlen(SNAP_PREFIX)) ||
+	    (t = strtoul(token + strlen(SNAP_PREFIX), &end, 10), *end != ':') ||
+	    (i = strtoul(end + 1, &end, 10), *end) || t > UINT32_MAX || i > UINT32_MAX) {
+		rc = mig_error_set(err, MIG_EUSAGE, "%s: not a snapshot of this backend: %s",
+				   where(S), token);
+		goto out;
+	}
+	sd = mongoc_client_select_server(S->client, false, NULL, &e);
+	if (!sd) {
+		rc = fail(S, &e, err, "selecting a server for the snapshot read");
+		goto out;
+	}
+	BSON_APPEND_UTF8(&cmd, "find", S->base.loc->collection);
+	BSON_APPEND_DOCUMENT(&cmd, "filter", filter);
+	if (bson_iter_init_find(&it, opts, "batchSize"))
+		BSON_APPEND_INT32(&cmd, "batchSize", bson_iter_int32(&it));
+	BSON_APPEND_DOCUMENT_BEGIN(&cmd, "readConcern", &rc_doc);
+	BSON_APPEND_UTF8(&rc_doc, "level", "snapshot");
+	BSON_APPEND_TIMESTAMP(&rc_doc, "atClusterTime", (uint32_t)t, (uint32_t)i);
+	bson_append_document_end(&cmd, &rc_doc);
+	/* getMore goes where the find went */
+	BSON_APPEND_INT32(&copts, "serverId", (int32_t)mongoc_server_description_id(sd));
+	if (!mongoc_collection_read_command_with_opts(S->coll, &cmd, NULL, &copts, reply, &e)) {
+		rc = fail(S, &e, err, "reading at the snapshot's cluster time");
+		goto out;
+	}
+	S->cursor = mongoc_cursor_new_from_command_reply_with_opts(S->client, reply, &copts);
+	reply = NULL;   /* the cursor's */
+	if (mongoc_cursor_error(S->cursor, &e))
+		rc = fail(S, &e, err, "reading at the snapshot's cluster time");
+out:
+	mongoc_server_description_destroy(sd);
+	bson_destroy(reply);
+	bson_destroy(&copts);
+	bson_destroy(&cmd);
+	return rc;
+}
+
+/* A sub-document of it as JSON (canonical: int32, int64 and double stay
+ * apart, as createIndexes and create want them back). */
+static int subdoc_json(bson_iter_t *it, json_t **out, struct mig_error *err)
+{
+	const uint8_t *data;
+	uint32_t len;
+	bson_t sub;
+
+	bson_iter_document(it, &len, &data);
+	if (!bson_init_static(&sub, data, len))
+		return mig_error_set(err, MIG_EIO, "a malformed document from the server");
+	return mig_value_from_bson(out, &sub, MIG_JSON_CANONICAL, err);
+}
+
+/*
+ * The collection's native definition: {"options": the options of
+ * listCollections (validator, validationLevel, validationAction, capped,
+ * collation, ...), "indexes": the indexes of listIndexes but _id's, each
+ * as createIndexes takes it (key, name, unique, sparse,
+ * partialFilterExpression, expireAfterSeconds, collation, ...)}.  A view
+ * has none: it is backed up as the documents it shows.
+ */
+static int mongo_native(struct mig_store *st, json_t **out, struct mig_error *err)
+{
+	struct mongo_store *S = (struct mongo_store *)st;
+	bson_t opts = BSON_INITIALIZER, filter;
+	mongoc_cursor_t *c = NULL;
+	const bson_t *doc;
+	json_t *options = NULL, *indexes = NULL, *ix;
+	bson_iter_t it;
+	bson_error_t e;
+	int rc, found = 0;
+
+	*out = NULL;
+	rc = need_collection(S, err);
+	if (rc)
+		return rc;
+	BSON_APPEND_DOCUMENT_BEGIN(&opts, "filter", &filter);
+	BSON_APPEND_UTF8(&filter, "name", S->base.loc->collection);
+	bson_append_document_end(&opts, &filter);
+	c = mongoc_database_find_collections_with_opts(S->db, &opts);
+	while (!rc && c && mongoc_cursor_next(c, &doc)) {
+		found = 1;
+		if (bson_iter_init_find(&it, doc, "type") && BSON_ITER_HOLDS_UTF8(&it) &&
+		    strcmp(bson_iter_utf8(&it, NULL), "collection")) {
+			mig_debug("%s: a %s: no native definition", where(S), bson_iter_utf8(&it, NULL));
+			goto out;
+		}
+		if (bson_iter_init_find(&it, doc, "options") && BSON_ITER_HOLDS_DOCUMENT(&it))
+			rc = subdoc_json(&it, &options, err);
+	}
+	if (!rc && c && mongoc_cursor_error(c, &e))
+		rc = fail(S, &e, err, "listing the collection (listCollections)");
+	mongoc_cursor_destroy(c);
+	c = NULL;
+	if (rc || !found)
+		goto out;
+	indexes = json_array();
+	if (!options)
+		options = json_object();
+	if (!indexes || !options) {
+		rc = nomem(err);
+		goto out;
+	}
+	c = mongoc_collection_find_indexes_with_opts(S->coll, NULL);
+	while (!rc && mongoc_cursor_next(c, &doc)) {
+		if (bson_iter_init_find(&it, doc, "name") && BSON_ITER_HOLDS_UTF8(&it) &&
+		    !strcmp(bson_iter_utf8(&it, NULL), "_id_"))
+			continue;
+		rc = mig_value_from_bson(&ix, doc, MIG_JSON_CANONICAL, err);
+		if (rc)
+			break;
+		/* the index version and namespace are the server's to choose */
+		json_object_del(ix, "v");
+		json_object_del(ix, "ns");
+		if (json_array_append_new(indexes, ix))
+			rc = nomem(err);
+	}
+	if (!rc && mongoc_cursor_error(c, &e))
+		rc = fail(S, &e, err, "listing the indexes (listIndexes)");
+	if (!rc && !(*out = json_pack("{s:O, s:O}", "options", options, "indexes", indexes)))
+		rc = nomem(err);
+out:
+	mongoc_cursor_destroy(c);
+	json_decref(options);
+	json_decref(indexes);
+	bson_destroy(&opts);
+	return rc;
+}
+
+/* An option or an index the server does not have (FerretDB v1 has no
+ * validators, TTL or partial indexes): said, and left out. */
+static int not_implemented(const bson_error_t *e)
+{
+	return e->domain == MONGOC_ERROR_SERVER && e->code == CODE_NOT_IMPLEMENTED;
+}
+
+/* --create from the native definition of an archived collection
+ * (mig-restore into MongoDB): create with its options.  The indexes come
+ * after the data (native_indexes, from write_end): building an index once
+ * is faster than keeping it up to date through the load. */
+static int create_native(struct mongo_store *S, struct mig_error *err)
+{
+	const json_t *options = json_object_get(S->wo.native, "options");
+	bson_t cmd = BSON_INITIALIZER, o = BSON_INITIALIZER;
+	bson_error_t e;
+	int rc = 0;
+
+	if (!json_is_object(S->wo.native) || (options && !json_is_object(options)) ||
+	    !json_is_array(json_object_get(S->wo.native, "indexes")))
+		return mig_error_set(err, MIG_ECORRUPT, "%s: the native definition is not a "
+				     "collection's (options and indexes)", where(S));
+	BSON_APPEND_UTF8(&cmd, "create", S->base.loc->collection);
+	if (json_object_size(options)) {
+		rc = mig_value_to_bson(&o, options, err);
+		if (rc) {
+			mig_error_prefix(err, "%s: the native definition's options", where(S));
+			goto out;
+		}
+		bson_concat(&cmd, &o);
+	}
+	S->native_indexes = 1;
+	if (mongoc_database_write_command_with_opts(S->db, &cmd, NULL, NULL, &e))
+		goto out;
+	if (e.domain == MONGOC_ERROR_SERVER && e.code == CODE_NS_EXISTS) {
+		if (json_object_size(options))
+			mig_warn("%s: the collection exists: its options (validator, ...) are left "
+				 "as they are", where(S));
+	} else if (not_implemented(&e)) {
+		mig_warn("%s: the server cannot create the collection with its archived options "
+			 "(%s): created without them", where(S), e.message);
+	} else {
+		rc = fail(S, &e, err, "creating the collection with its archived options");
+	}
+out:
+	bson_destroy(&o);
+	bson_destroy(&cmd);
+	return rc;
+}
+
+/* After the load: the archived indexes, one createIndexes each, so that
+ * one the server cannot build leaves the others standing. */
+static int native_indexes(struct mongo_store *S, struct mig_error *err)
+{
+	const json_t *list = json_object_get(S->wo.native, "indexes"), *ix;
+	size_t k, made = 0;
+	int rc = 0;
+
+	json_array_foreach(list, k, ix) {
+		bson_t cmd = BSON_INITIALIZER, arr, one = BSON_INITIALIZER;
+		const char *name = json_string_value(json_object_get(ix, "name"));
+		bson_error_t e;
+
+		if (!json_is_object(ix) || !name)
+			return mig_error_set(err, MIG_ECORRUPT, "%s: index %zu of the native "
+					     "definition has no name", where(S), k);
+		rc = mig_value_to_bson(&one, ix, err);
+		if (rc) {
+			bson_destroy(&one);
+			return mig_error_prefix(err, "%s: index %s of the native definition",
+						where(S), name);
+		}
+		BSON_APPEND_UTF8(&cmd, "createIndexes", S->base.loc->collection);
+		BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &arr);
+		BSON_APPEND_DOCUMENT(&arr, "0", &one);
+		bson_append_array_end(&cmd, &arr);
+		if (mongoc_database_write_command_with_opts(S->db, &cmd, NULL, NULL, &e))
+			made++;
+		else if (not_implemented(&e))
+			mig_warn("%s: the server cannot create the index %s (%s): left out", where(S),
+				 name, e.message);
+		else if (e.domain == MONGOC_ERROR_SERVER && (e.code == CODE_INDEX_OPTIONS_CONFLICT ||
+							     e.code == CODE_INDEX_KEY_SPECS_CONFLICT))
+			mig_warn("%s: an index like %s exists with another definition: left as it "
+				 "is (%s)", where(S), name, e.message);
+		else
+			rc = fail(S, &e, err, name);
+		bson_destroy(&one);
+		bson_destroy(&cmd);
+		if (rc)
+			return mig_error_prefix(err, "creating the index");
+	}
+	mig_debug("%s: %zu of %zu archived indexes created", where(S), made, json_array_size(list));
+	return 0;
+}
+
 static int mongo_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 			     struct mig_error *err)
 {
@@ -1997,6 +2319,9 @@ static int mongo_write_begin(struct mig_store *st, const struct mig_write_opts *
 	if (o->drop && !mongoc_collection_drop_with_opts(S->coll, NULL, &e) &&
 	    !(e.domain == MONGOC_ERROR_SERVER && e.code == CODE_NS_NOT_FOUND))
 		return fail(S, &e, err, "dropping the collection");
+	S->native_indexes = 0;
+	if (o->create && o->native && (rc = create_native(S, err)) != 0)
+		return rc;
 	if (o->create) {
 		rc = create_collection(S, err);
 		if (rc)
@@ -2020,6 +2345,10 @@ static int mongo_write_end(struct mig_store *st, int commit, struct mig_error *e
 		mig_info("%s: %" PRIu64 " records held dates with sub-millisecond digits: BSON "
 			 "keeps milliseconds, the rest was %struncated", where(S), S->subms_dates,
 			 S->wo.dry_run ? "would be " : "");
+	if (commit && S->native_indexes && !S->wo.dry_run) {
+		S->native_indexes = 0;
+		return native_indexes(S, err);
+	}
 	return 0;
 }
 
@@ -2038,4 +2367,6 @@ const struct mig_backend_ops mig_backend_mongo = {
 	.list = mongo_list,
 	.count = mongo_count,
 	.describe = mongo_describe,
+	.snapshot_begin = mongo_snapshot_begin,
+	.native = mongo_native,
 };
