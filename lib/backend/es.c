@@ -96,6 +96,11 @@
  * finds.  --atomic is refused: Elasticsearch has no transactions.
  * --truncate uses _delete_by_query, or, where that is missing, recreates
  * the index with its mappings, aliases and main settings.
+ *
+ * mig-backup: snapshot_begin opens one point in time over every index,
+ * which each index's read shares (filtered by _index); native gives the
+ * index's restorable settings, mappings and aliases, from which a restore
+ * into Elasticsearch creates the index (see es_snapshot_begin).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -208,6 +213,7 @@ struct es_store {
 	json_t *sort;
 	json_t *search_after;
 	char *pit_id, *scroll_id;
+	int pit_shared;       /* pit_id is another store's (snapshot_begin): not ours to close */
 	int use_scroll, began_scroll, ended, user_query;
 	size_t size;
 	int64_t limit, emitted;
@@ -1023,6 +1029,8 @@ static void wipe_list(struct curl_slist *l)
 
 static void read_reset(struct es_store *s);
 static void write_reset(struct es_store *s);
+static int join_snapshot(struct es_store *s, const char *token, struct mig_error *err);
+static int create_native_index(struct es_store *s, const json_t *nat, struct mig_error *err);
 
 static void es_close(struct mig_store *st)
 {
@@ -1429,7 +1437,7 @@ static void close_cursor(struct es_store *s)
 
 	/* best effort: the server drops them at keep_alive anyway */
 	s->abortable = 0;
-	if (s->pit_id) {
+	if (s->pit_id && !s->pit_shared) {
 		body = json_pack("{s:s}", "id", s->pit_id);
 		if (body)
 			call(s, "DELETE", "/_pit", body, &doc, &ignored);
@@ -1444,6 +1452,7 @@ static void close_cursor(struct es_store *s)
 	free(s->pit_id);
 	free(s->scroll_id);
 	s->pit_id = s->scroll_id = NULL;
+	s->pit_shared = 0;
 }
 
 static void read_reset(struct es_store *s)
@@ -1722,7 +1731,7 @@ static int es_read_begin(struct mig_store *st, const struct mig_read_opts *o,
 		rc = load_kinds(s, mapping, err);
 	if (rc)
 		goto out;
-	rc = s->pit_off ? 1 : open_pit(s, err);
+	rc = o->snapshot ? join_snapshot(s, o->snapshot, err) : s->pit_off ? 1 : open_pit(s, err);
 	if (rc < 0)
 		goto out;
 	s->use_scroll = rc == 1;
@@ -2792,6 +2801,10 @@ static int es_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 			json_decref(props);
 		else if ((rc = create_index(s, props, err)) != 0)
 			goto out;
+	} else if (o->native && !o->dry_run) {
+		rc = create_native_index(s, o->native, err);
+		if (rc)
+			goto out;
 	}
 	s->reqs = calloc((size_t)s->parallel, sizeof *s->reqs);
 	s->multi = curl_multi_init();
@@ -3502,6 +3515,254 @@ static int es_write_end(struct mig_store *st, int commit, struct mig_error *err)
 	return rc;
 }
 
+/* ------------------------------------------ snapshots and native definitions */
+
+/*
+ * mig-backup's one view of the store: a point in time over every open
+ * index that es_list lists, opened on the store without an index and
+ * closed when it is; its id is the token.  Each index is then read
+ * through it (join_snapshot), filtered by _index, so that every index is
+ * read as it was at that one moment.  An index created after it is not in
+ * it.  The index names go in the request's path, which Elasticsearch caps
+ * at 4 KB (http.max_initial_line_length): beyond about 3 KB of names the
+ * point in time is opened over "*" (every open index) instead, which
+ * holds the same indices.  No point in time here (pit=off, or a server
+ * without one): no token, and mig-backup marks the archive inconsistent.
+ */
+#define PIT_NAMES_MAX 3000
+
+static int es_snapshot_begin(struct mig_store *st, char **token, struct mig_error *err)
+{
+	struct es_store *s = (struct es_store *)st;
+	json_t *list = NULL, *doc = NULL, *e;
+	struct mig_buf p;
+	const char *t;
+	size_t i;
+	int rc;
+
+	*token = NULL;
+	mig_buf_init(&p, 0);
+	if (s->pit_id || s->scroll_id)
+		return mig_error_set(err, MIG_EUSAGE, "%s: a snapshot or read is already open",
+				     where(s));
+	if (s->pit_off) {
+		mig_debug("%s: pit=off: no point in time to share", where(s));
+		return 0;
+	}
+	rc = es_list(st, &list, err);
+	if (rc)
+		return rc;
+	if (!json_array_size(list))
+		goto out;
+	rc = mig_buf_putc(&p, '/');
+	json_array_foreach(list, i, e) {
+		if (!rc && i)
+			rc = mig_buf_putc(&p, ',');
+		if (!rc)
+			rc = put_pct(&p, json_string_value(json_object_get(e, "name")), NULL);
+	}
+	if (!rc && p.len > PIT_NAMES_MAX) {
+		mig_buf_reset(&p);
+		rc = mig_buf_puts(&p, s->qindex ? "/" : "/*");
+		if (!rc && s->qindex)
+			rc = mig_buf_puts(&p, s->qindex);
+	}
+	if (rc || mig_buf_printf(&p, "/_pit?expand_wildcards=open&keep_alive=%s", s->keep_alive)) {
+		rc = oom(err);
+		goto out;
+	}
+	rc = call(s, "POST", p.data, NULL, &doc, err);
+	if (rc)
+		goto out;
+	t = error_type(doc);
+	if (s->status == 200 && json_is_string(json_object_get(doc, "id"))) {
+		s->pit_id = strdup(json_string_value(json_object_get(doc, "id")));
+		*token = s->pit_id ? strdup(s->pit_id) : NULL;
+		if (!*token)
+			rc = oom(err);
+		else
+			mig_debug("%s: opened one point in time over %zu indices", where(s),
+				  json_array_size(list));
+	} else if ((s->status == 400 || s->status == 404 || s->status == 405) &&
+		   !(t && !strcmp(t, "index_not_found_exception"))) {
+		mig_debug("%s: no point in time here (HTTP %ld): no shared snapshot", where(s),
+			  s->status);
+	} else {
+		rc = answer_error(s, "POST", p.data, doc, MIG_EIO, err);
+	}
+out:
+	json_decref(doc);
+	json_decref(list);
+	mig_buf_free(&p);
+	return rc;
+}
+
+/* es_read_begin with a token of es_snapshot_begin: read through that
+ * point in time (which the store that opened it closes), only the hits of
+ * this index (an alias is taken too: _index queries accept aliases). */
+static int join_snapshot(struct es_store *s, const char *token, struct mig_error *err)
+{
+	json_t *cond = json_pack("{s:{s:s}}", "term", "_index", s->index);
+
+	if (!cond || !(s->pit_id = strdup(token))) {
+		json_decref(cond);
+		return oom(err);
+	}
+	s->pit_shared = 1;
+	if (s->query) {
+		json_t *both = json_pack("{s:{s:[o, o]}}", "bool", "filter", s->query, cond);
+		if (!both)
+			return oom(err);
+		s->query = both;
+	} else {
+		s->query = cond;
+	}
+	return 0;
+}
+
+/*
+ * The index settings that make a new index like this one.  Left out: what
+ * the server sets itself (uuid, creation_date, version, provided_name),
+ * where shards are allocated (routing), and what names things that need
+ * not exist in the target or would stop a restore: ILM (lifecycle), ingest
+ * pipelines (default_pipeline, final_pipeline: they would transform the
+ * restored documents a second time) and blocks (a read-only index could not
+ * be loaded).
+ */
+static const char *const native_settings[] = {
+	"number_of_shards", "number_of_replicas", "auto_expand_replicas", "refresh_interval",
+	"analysis", "similarity", "mapping", "codec", "sort", "routing_partition_size",
+	"max_result_window", "max_inner_result_window", "max_rescore_window",
+	"max_docvalue_fields_search", "max_script_fields", "max_ngram_diff",
+	"max_shingle_diff", "max_terms_count", "max_regex_length", "highlight", "query",
+	"hidden", NULL
+};
+
+/* The index's definition: {"settings": {"index": {...}}, "mappings": {...},
+ * "aliases": {...}} as a PUT of a new index takes it; NULL when the
+ * locator names several indices (an alias or pattern over more than one). */
+static int es_native(struct mig_store *st, json_t **out, struct mig_error *err)
+{
+	struct es_store *s = (struct es_store *)st;
+	json_t *doc = NULL, *info, *idx, *set;
+	struct mig_buf p;
+	int rc;
+
+	*out = NULL;
+	mig_buf_init(&p, 0);
+	rc = check_index(s, s->index, 1, err);
+	if (rc)
+		return rc;
+	if (!index_path(s, &p, "?expand_wildcards=open")) {
+		rc = oom(err);
+		goto out;
+	}
+	rc = call_ok(s, "GET", p.data, NULL, &doc, err);
+	if (rc)
+		goto out;
+	if (json_object_size(doc) != 1) {
+		mig_debug("%s: %zu indices: no one native definition", where(s), json_object_size(doc));
+		goto out;
+	}
+	info = json_object_iter_value(json_object_iter(doc));
+	set = json_object();
+	idx = json_object_get(json_object_get(info, "settings"), "index");
+	for (int i = 0; set && native_settings[i]; i++) {
+		json_t *v = json_object_get(idx, native_settings[i]);
+		if (v && json_object_set(set, native_settings[i], v)) {
+			json_decref(set);
+			set = NULL;
+		}
+	}
+	*out = set ? json_pack("{s:{s:o}, s:O, s:O}", "settings", "index", set, "mappings",
+			       json_object_get(info, "mappings") ? json_object_get(info, "mappings")
+			       : json_object(), "aliases", json_object_get(info, "aliases")
+			       ? json_object_get(info, "aliases") : json_object()) : NULL;
+	if (!*out)
+		rc = oom(err);
+out:
+	json_decref(doc);
+	mig_buf_free(&p);
+	return rc;
+}
+
+/* Warns about each alias of the definition that already names other
+ * indices: Elasticsearch adds the new index to it, and a read through the
+ * alias then reads both. */
+static void warn_shared_aliases(struct es_store *s, const json_t *aliases)
+{
+	struct mig_error ignored;
+	const char *a, *other;
+	struct mig_buf p;
+	json_t *v, *doc, *x;
+
+	mig_buf_init(&p, 0);
+	json_object_foreach((json_t *)aliases, a, v) {
+		mig_buf_reset(&p);
+		if (mig_buf_puts(&p, "/_alias/") || put_pct(&p, a, NULL))
+			break;
+		if (call(s, "GET", p.data, NULL, &doc, &ignored))
+			continue;
+		if (s->status == 200)
+			json_object_foreach(doc, other, x)
+				if (strcmp(other, s->index))
+					mig_warn("%s: the alias %s also names the index %s: it names "
+						 "both now", where(s), a, other);
+		json_decref(doc);
+	}
+	mig_buf_free(&p);
+}
+
+/* --create from the native definition of an archived index (mig-restore
+ * into Elasticsearch): the index made with its settings, mappings and
+ * aliases before the load.  An alias named like the target index itself
+ * is left out (an index and an alias cannot share a name). */
+static int create_native_index(struct es_store *s, const json_t *nat, struct mig_error *err)
+{
+	json_t *body, *aliases, *doc = NULL;
+	struct mig_buf p;
+	int rc;
+
+	mig_buf_init(&p, 0);
+	if (!json_is_object(nat) || !json_is_object(json_object_get(nat, "mappings")))
+		return mig_error_set(err, MIG_ECORRUPT, "%s: the native definition is not an "
+				     "index definition (no mappings)", where(s));
+	body = json_deep_copy(nat);
+	if (!body || !index_path(s, &p, "")) {
+		rc = oom(err);
+		goto out;
+	}
+	aliases = json_object_get(body, "aliases");
+	if (json_is_object(aliases)) {
+		json_object_del(aliases, s->index);
+		warn_shared_aliases(s, aliases);
+	}
+	rc = call(s, "PUT", p.data, body, &doc, err);
+	if (rc)
+		goto out;
+	if (s->status == 400 && error_type(doc) &&
+	    !strcmp(error_type(doc), "resource_already_exists_exception")) {
+		mig_warn("%s: the index exists: its settings, mappings and aliases are left as "
+			 "they are", where(s));
+	} else if (s->status != 200) {
+		rc = answer_error(s, "PUT", p.data, doc, s->status == 400 ? MIG_EUSAGE : MIG_EIO, err);
+		goto out;
+	} else {
+		mig_debug("%s: created the index from its native definition", where(s));
+	}
+	json_decref(doc);
+	doc = NULL;
+	rc = get_mapping(s, &doc, err);
+	if (!rc && doc)
+		rc = load_wnum(s, doc, err);
+	s->exists = 1;
+out:
+	json_decref(body);
+	json_decref(doc);
+	mig_buf_free(&p);
+	return rc;
+}
+
 static const char *es_lib_version(void)
 {
 	static char v[48];
@@ -3526,4 +3787,6 @@ const struct mig_backend_ops mig_backend_es = {
 	.list = es_list,
 	.count = es_count,
 	.describe = es_describe,
+	.snapshot_begin = es_snapshot_begin,
+	.native = es_native,
 };
