@@ -34,7 +34,8 @@ static const char help[] =
 	"  --dry-run           with --prune: say what would be deleted, delete nothing\n"
 	MIG_COMMON_HELP
 	"\n"
-	"Locators: sqlite:PATH, postgres://..., env:VAR, @FILE.\n"
+	"Locators: sqlite:PATH, postgres://..., mongodb://HOST/DB, es://HOST:PORT, env:VAR,\n"
+	"@FILE.\n"
 	"Exit status: 0 ok, 2 usage, 3 store or file error, 4 interrupted (no archive is\n"
 	"left behind), 5 an archive is corrupt.  See mig-backup(1) and mig(7).\n";
 

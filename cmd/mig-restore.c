@@ -38,7 +38,8 @@ static const char help[] =
 	"  --list              print the archive's manifest as a table, and exit\n"
 	MIG_COMMON_HELP
 	"\n"
-	"Locators: sqlite:PATH, postgres://..., PATH (one collection), env:VAR, @FILE.\n"
+	"Locators: sqlite:PATH, postgres://..., mongodb://HOST/DB, es://HOST:PORT,\n"
+	"PATH (one collection), env:VAR, @FILE.\n"
 	"Exit status: 0 ok, 1 rejects over --max-errors, 2 usage, 3 store or file error,\n"
 	"4 interrupted, 5 the archive is corrupt.  See mig-restore(1) and mig(7).\n";
 
