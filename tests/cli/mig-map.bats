@@ -288,6 +288,17 @@ compile_error() {
 	[ "$output" = $'{"order":1,"sku":"a"}\n{"order":1,"sku":"b"}' ] || fail "stdout"
 }
 
+@test "explode index: positions match jq's to_entries" {
+	awk 'BEGIN { srand(3); for (i = 1; i <= 200; i++) { n = int(rand() * 6); s = "";
+		for (k = 0; k < n; k++) s = s (k ? "," : "") "\"x" int(rand() * 1000) "\"";
+		printf("{\"id\":%d,\"items\":[%s]}\n", i, s) } }' >in.ndjson
+	run --separate-stderr mig-map -q -e 'explode items as item index pos' <in.ndjson
+	status_is 0
+	printf '%s\n' "$output" >got.ndjson
+	jq -c '.id as $id | .items | to_entries[] | {id: $id, item: .value, pos: .key}' in.ndjson >want.ndjson
+	diff got.ndjson want.ndjson || fail "positions differ"
+}
+
 # ------------------------------------------------------------------ lookups
 
 @test "lookup from an NDJSON file" {
