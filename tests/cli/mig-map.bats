@@ -299,6 +299,22 @@ compile_error() {
 	diff got.ndjson want.ndjson || fail "positions differ"
 }
 
+@test "parse_json: a localStorage dump's values; bad text is a reject with its reason" {
+	printf '%s\n' '{"u":1,"settings":"{\"theme\":\"dark\",\"at\":{\"$date\":\"2024-05-01T10:00:00.123456Z\"}}"}' \
+		'{"u":2,"settings":"{\"theme\":"}' '{"u":3,"settings":"[]"}' >in.ndjson
+	run --separate-stderr mig-map --reject rej.ndjson -e 'u = u; s = parse_json(settings)' <in.ndjson
+	status_is 0
+	[ "$output" = '{"u":1,"s":{"theme":"dark","at":{"$date":"2024-05-01T10:00:00.123456Z"}}}
+{"u":3,"s":[]}' ] || fail "stdout"
+	jq_true rej.ndjson 'length == 1' -s
+	jq_true rej.ndjson '.[0].line == 2 and .[0].record.u == 2 and .[0].stage == "mig-map"' -s
+	jq_true rej.ndjson '.[0].error == "stdin:2: -e:1:12: parse_json: invalid JSON: premature end of input (column 10)"' -s
+	# to_json is the inverse: jq reads back what it wrote
+	run --separate-stderr mig-map -q -e 'j = to_json(.)' <<<'{"a":[1,{"b":"x\"y"}],"d":{"$date":"2024-05-01T10:00:00Z"}}'
+	status_is 0
+	[ "$(printf '%s' "$output" | jq -c '.j | fromjson')" = '{"a":[1,{"b":"x\"y"}],"d":{"$date":"2024-05-01T10:00:00.000Z"}}' ] || fail "to_json"
+}
+
 # ------------------------------------------------------------------ lookups
 
 @test "lookup from an NDJSON file" {
