@@ -816,12 +816,29 @@ static json_t *jp_parse(const char *s, size_t n, const char **why, size_t *col)
 	return v;
 }
 
+/* One JSON value from [s, s + n): the reason without a place, so that
+ * callers can say where the text came from. */
+static int parse_text(json_t **out, const char *s, size_t n, struct mig_error *err)
+{
+	const char *why;
+	size_t col;
+
+	*out = jp_parse(s, n, &why, &col);
+	if (*out)
+		return 0;
+	size_t bad = bad_utf8((const unsigned char *)s, n);
+	if (bad)
+		return mig_error_set(err, MIG_EDATA, "invalid UTF-8 (byte 0x%02x at column %zu)",
+				     (unsigned char)s[bad - 1], bad);
+	return mig_error_set(err, MIG_EDATA, "invalid JSON: %s (column %zu)", why, col);
+}
+
 static int parse(json_t **out, const struct mig_line *line, const char *name, int any,
 		 struct mig_error *err)
 {
-	const char *nul, *why;
-	size_t col;
+	const char *nul;
 	json_t *v;
+	int rc;
 
 	*out = NULL;
 	nul = memchr(line->data, '\0', line->len);
@@ -829,20 +846,14 @@ static int parse(json_t **out, const struct mig_line *line, const char *name, in
 		return mig_error_set(err, MIG_EDATA, "%s:%llu: NUL byte in the line (column %zu)",
 				     name, (unsigned long long)line->lineno,
 				     (size_t)(nul - line->data) + 1);
-	v = jp_parse(line->data, line->len, &why, &col);
-	if (!v) {
-		size_t bad = bad_utf8((const unsigned char *)line->data, line->len);
-		if (bad)
-			return mig_error_set(err, MIG_EDATA,
-					     "%s:%llu: invalid UTF-8 (byte 0x%02x at column %zu)",
-					     name, (unsigned long long)line->lineno,
-					     (unsigned char)line->data[bad - 1], bad);
-		return mig_error_set(err, MIG_EDATA, "%s:%llu: invalid JSON: %s (column %zu)",
-				     name, (unsigned long long)line->lineno, why, col);
+	if ((rc = parse_text(&v, line->data, line->len, err))) {
+		if (err)
+			mig_error_prefix(err, "%s:%llu", name, (unsigned long long)line->lineno);
+		return rc;
 	}
 	if (!any && !json_is_object(v)) {
-		int rc = mig_error_set(err, MIG_EDATA, "%s:%llu: not a JSON object (%s)", name,
-				       (unsigned long long)line->lineno, json_kind(v));
+		rc = mig_error_set(err, MIG_EDATA, "%s:%llu: not a JSON object (%s)", name,
+				   (unsigned long long)line->lineno, json_kind(v));
 		json_decref(v);
 		return rc;
 	}
@@ -860,6 +871,17 @@ int mig_value_parse(json_t **out, const struct mig_line *line, const char *name,
 		    struct mig_error *err)
 {
 	return parse(out, line, name, 1, err);
+}
+
+int mig_value_parse_text(json_t **out, const char *s, size_t n, struct mig_error *err)
+{
+	const char *nul = memchr(s, '\0', n);
+
+	*out = NULL;
+	if (nul)
+		return mig_error_set(err, MIG_EDATA, "NUL byte in the text (column %zu)",
+				     (size_t)(nul - s) + 1);
+	return parse_text(out, s, n, err);
 }
 
 /* ---- writer ------------------------------------------------------------ */

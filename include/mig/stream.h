@@ -66,6 +66,12 @@ int mig_record_parse(json_t **out, const struct mig_line *line, const char *name
 /* The same for any JSON value (mig-validate --values). */
 int mig_value_parse(json_t **out, const struct mig_line *line, const char *name,
 		    struct mig_error *err);
+/* The same for a text that is not a line of a stream (mig-map's
+ * parse_json()): one JSON value of any kind from [s, s + n), wrappers kept
+ * as the record parser keeps them.  MIG_EDATA with a message that names no
+ * place ("invalid JSON: why (column N)", "invalid UTF-8 (byte 0xNN at
+ * column N)", "NUL byte in the text (column N)"): the caller prefixes it. */
+int mig_value_parse_text(json_t **out, const char *s, size_t n, struct mig_error *err);
 
 struct mig_writer;
 

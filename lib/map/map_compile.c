@@ -565,6 +565,18 @@ static int same_path(const struct pathref *a, const struct pathref *b)
 	return 1;
 }
 
+/* Whether a is b or a path on the way to b (a.b is a prefix of a.b.c). */
+static int is_prefix(const struct pathref *a, const struct pathref *b)
+{
+	if (a->n > b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->segs[i].len != b->segs[i].len ||
+		    memcmp(a->segs[i].key, b->segs[i].key, a->segs[i].len))
+			return 0;
+	return 1;
+}
+
 /* ---- expressions ---- */
 
 static int parse_expr(struct parser *p, struct node **out);
@@ -1438,6 +1450,22 @@ static int stmt(struct parser *p)
 					return rc;
 				}
 			}
+			if (is_word(peek(p), "index")) {
+				struct token *it = next(p);
+				const struct pathref *el = s.as_path.n ? &s.as_path : &s.path;
+				char b[256];
+				if ((rc = parse_target(p, &s.index_path, "the field of the index")) == 0 &&
+				    is_prefix(&s.index_path, el)) {
+					map_path_name(b, sizeof b, s.index_path.segs, s.index_path.n);
+					rc = ERR(it, "explode: the index at %s would replace the element", b);
+				}
+				if (rc) {
+					pathref_free(&s.path);
+					pathref_free(&s.as_path);
+					pathref_free(&s.index_path);
+					return rc;
+				}
+			}
 			return add_stage(p, &s);
 		}
 		if (is_word(t, "dedupe")) {
@@ -1529,6 +1557,7 @@ static void stage_free(struct stage *s)
 	free(s->drops);
 	pathref_free(&s->path);
 	pathref_free(&s->as_path);
+	pathref_free(&s->index_path);
 	free(s->keys);
 	for (size_t i = 0; s->gout && i < s->nkeys; i++)
 		pathref_free(&s->gout[i]);

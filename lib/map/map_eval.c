@@ -117,8 +117,9 @@ int map_path_set(json_t *root, const struct seg *segs, size_t n, json_t *v, char
 		} else if (!json_is_object(c) || mig_value_type(c) != MIG_V_OBJECT) {
 			char p[256];
 			map_path_name(p, sizeof p, segs, i + 1);
+			const char *t = mig_vtype_name(mig_value_type(c));
 			snprintf(why, whysz, "cannot set a field in %s: it is %s %s", p,
-				 json_is_array(c) ? "an" : "a", mig_vtype_name(mig_value_type(c)));
+				 strchr("aeiou", t[0]) ? "an" : "a", t);
 			json_decref(v);
 			return -1;
 		} else if (!(c = own(o, &segs[i], c))) {

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <pcre2.h>
 
+#include "mig/stream.h"
 #include "mig/value.h"
 #include "map/map_int.h"
 
@@ -1147,6 +1148,43 @@ FN(hash)
 	return 0;
 }
 
+/* The text of a JSON value, as mig's record parser reads it: wrappers
+ * stay the typed values they stand for, and a malformed one is an error
+ * here rather than a surprise in the store. */
+FN(parse_json)
+{
+	struct mig_error e;
+
+	NULL_IN();
+	if (need_string(x, n, a[0], "the text"))
+		return MIG_EDATA;
+	if (mig_value_parse_text(out, json_string_value(a[0]), json_string_length(a[0]), &e) ||
+	    mig_value_check(*out, &e)) {
+		json_decref(*out);
+		*out = NULL;
+		if (e.code != MIG_EDATA)
+			return mig_error_set(x->err, e.code, "%s", e.msg);
+		return map_fail(x, n, "parse_json: %s", e.msg);
+	}
+	return 0;
+}
+
+/* Compact relaxed Extended JSON, as mig-map prints records. */
+FN(to_json)
+{
+	struct mig_buf b;
+
+	NULL_IN();
+	mig_buf_init(&b, 0);
+	if (mig_value_write(&b, a[0], MIG_JSON_RELAXED)) {
+		mig_buf_free(&b);
+		return oom(x);
+	}
+	*out = json_stringn_nocheck(b.data ? b.data : "", b.len);
+	mig_buf_free(&b);
+	return *out ? 0 : oom(x);
+}
+
 FN(mask)
 {
 	int64_t keep = 4;
@@ -1230,12 +1268,14 @@ static const struct func funcs[] = {
 	{ "now", 0, 0, f_now, NULL, NULL },
 	{ "null_if", 2, 2, f_null_if, NULL, NULL },
 	{ "oid", 0, 1, f_oid, NULL, NULL },
+	{ "parse_json", 1, 1, f_parse_json, NULL, NULL },
 	{ "replace", 3, 4, f_replace, replace_check, regex_free },
 	{ "round", 1, 2, f_round, NULL, NULL },
 	{ "rtrim", 1, 2, f_rtrim, NULL, NULL },
 	{ "split", 2, 2, f_split, NULL, NULL },
 	{ "string", 1, 2, f_string, NULL, NULL },
 	{ "substr", 2, 3, f_substr, NULL, NULL },
+	{ "to_json", 1, 1, f_to_json, NULL, NULL },
 	{ "trim", 1, 2, f_trim, NULL, NULL },
 	{ "type", 1, 1, f_type, NULL, NULL },
 	{ "upper", 1, 1, f_upper, NULL, NULL },

@@ -217,8 +217,9 @@ struct stage {
 	size_t ndrops;
 	int keep_rest;             /* `*` */
 	int passthrough;           /* no assignment: the record as it is */
-	/* S_EXPLODE */
-	struct pathref path, as_path;
+	/* S_EXPLODE: the array, where the element goes (n 0: in the array's
+	 * place), where its 0-based index goes (n 0: nowhere) */
+	struct pathref path, as_path, index_path;
 	/* S_DEDUPE (keys, by, desc) and S_GROUP (keys named by gout, items) */
 	struct node **keys;
 	size_t nkeys;

@@ -188,6 +188,13 @@ static int run_explode(struct mig_map *m, size_t i, json_t *rec, uint64_t line,
 		} else {
 			rc = map_path_set(c, s->path.segs, s->path.n, json_incref(e), why, sizeof why);
 		}
+		/* after the element, so that an index inside it lands there */
+		if (!rc && s->index_path.n) {
+			json_t *ix = json_integer((json_int_t)k);
+			rc = ix ? map_path_set(c, s->index_path.segs, s->index_path.n, ix, why,
+					       sizeof why)
+				: (snprintf(why, sizeof why, "out of memory"), -1);
+		}
 		if (rc) {
 			map_fail(&x, &at, "explode: %s", why);
 			json_decref((json_t *)arr);

@@ -3,8 +3,11 @@
 
 Writes the local-export fixtures into DIR:
 
-  export-1.ndjson   the first export: one line per user, the shape of the
-                    app's localStorage (settings, lists with items, drafts)
+  export-1.ndjson   the first export: one line per user, a raw dump of the
+                    app's localStorage, whose values are JSON text: the
+                    keys "settings", "lists" (with their items) and
+                    "drafts" each hold a string that mig-map's parse_json()
+                    reads
   export-2.ndjson   a later export: some of the same users with edits
                     (renamed lists, ticked items, rewritten drafts, changed
                     settings), new entries, and new users
@@ -14,11 +17,14 @@ Writes the local-export fixtures into DIR:
   changed.ndjson    the entries that the second export changed, with their
                     new values: after the merge import each must be in the
                     tables as it is here
+  positions.ndjson  every list item's place in its list's "items" array
+                    (from 0), as the list_items rows must hold it
 
 Both exports hold malformed entries, each of which must be rejected with a
 reason while the rest of its user's data is imported:
 
   export-1 line 7   cut short (not JSON): the whole user is rejected
+  a user whose "drafts" text is cut short         (parse_json(): drafts)
   a list item without an "id"                    (schema: list_items)
   a draft whose "updatedAt" is "last tuesday"    (date(): drafts)
   a list whose "items" is the string "n/a"       (explode: list_items)
@@ -123,13 +129,15 @@ def rows(u):
     for l in u["lists"]:
         out["lists"][(uid, l["id"])] = {"user_id": uid, "list_id": l["id"], "title": l["title"]}
         if isinstance(l["items"], list):
-            for it in l["items"]:
+            for pos, it in enumerate(l["items"]):
                 if "id" in it:
                     out["list_items"][(uid, l["id"], it["id"])] = {
-                        "user_id": uid, "list_id": l["id"], "item_id": it["id"], "done": it["done"]}
-    for d in u["drafts"]:
-        if d["updatedAt"] != "last tuesday":
-            out["drafts"][(uid, d["id"])] = {"user_id": uid, "draft_id": d["id"], "title": d["title"]}
+                        "user_id": uid, "list_id": l["id"], "item_id": it["id"], "done": it["done"],
+                        "position": pos}
+    if "drafts" not in u.get("cut", ()):
+        for d in u["drafts"]:
+            if d["updatedAt"] != "last tuesday":
+                out["drafts"][(uid, d["id"])] = {"user_id": uid, "draft_id": d["id"], "title": d["title"]}
     return out
 
 
@@ -148,6 +156,7 @@ def main():
     users1[10]["lists"].append({"id": "l-0011-x", "title": "Broken", "createdAt": iso(5),
                                 "archived": False, "items": "n/a"})
     cut = 6   # line 7 is cut short
+    users1[20]["cut"] = ["drafts"]   # its "drafts" text is cut short
 
     kept = sorted(rng.sample(range(USERS_1), KEEP_2))
     users2 = [edit_user(rng, users1[i], i + 1) for i in kept if i != cut]
@@ -155,6 +164,7 @@ def main():
     for u in users2:
         u["exportedAt"] = "2024-06-01T08:00:00.000Z"
         # the bad entries of export 1 are fixed in export 2
+        u.pop("cut", None)
         for l in u["lists"]:
             if l["items"] == "n/a":
                 l["items"] = []
@@ -165,8 +175,18 @@ def main():
     nouser["exportedAt"] = "2024-06-01T08:00:00.000Z"
     users2.insert(5, nouser)
 
+    def text(v):
+        return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
     def dump(u):
-        return json.dumps(u, ensure_ascii=False, separators=(",", ":"))
+        # localStorage holds strings: each value is the JSON text the app
+        # stored (a text in "cut" lost its second half)
+        line = {k: v for k, v in u.items() if k != "cut"}
+        for k in ("settings", "lists", "drafts"):
+            line[k] = text(u[k])
+            if k in u.get("cut", ()):
+                line[k] = line[k][:len(line[k]) // 2]
+        return text(line)
 
     with open(os.path.join(out, "export-1.ndjson"), "w", encoding="utf-8", newline="\n") as f:
         for i, u in enumerate(users1):
@@ -197,7 +217,7 @@ def main():
         "second_new": {t: len(set(second[t]) - set(first[t])) for t in tables},
         "second_conflicts": {t: len(set(second[t]) & set(first[t])) for t in tables},
         # rejects of each import's pipeline into each table
-        "rejects_1": {"user_settings": 1, "lists": 1, "list_items": 3, "drafts": 2},
+        "rejects_1": {"user_settings": 1, "lists": 1, "list_items": 3, "drafts": 3},
         "rejects_2": {"user_settings": 1, "lists": 1, "list_items": 1, "drafts": 1},
     }
     with open(os.path.join(out, "expected.json"), "w") as f:
@@ -212,6 +232,12 @@ def main():
                     text = "/".join(b[x] if isinstance(b[x], str) else json.dumps(b[x]) for x in fields)
                     f.write(json.dumps({"table": t, "check": "/".join(key) + "=" + text},
                                        ensure_ascii=False) + "\n")
+
+    # where each list item stands in its list, in the final tables
+    with open(os.path.join(out, "positions.ndjson"), "w", encoding="utf-8", newline="\n") as f:
+        for key in sorted(final["list_items"]):
+            f.write(json.dumps({"check": "/".join(key) + "=%d" % final["list_items"][key]["position"]},
+                               ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

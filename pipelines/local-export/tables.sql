@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS list_items (
 	text     text NOT NULL,
 	done     boolean NOT NULL DEFAULT false,
 	due      timestamptz,
-	position integer,     -- the item's place in its list: see README.md (a gap)
+	position integer NOT NULL CHECK (position >= 0),  -- the item's place in its list, from 0
 	PRIMARY KEY (user_id, list_id, item_id),
 	FOREIGN KEY (user_id, list_id) REFERENCES lists (user_id, list_id)
 );

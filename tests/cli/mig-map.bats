@@ -288,6 +288,33 @@ compile_error() {
 	[ "$output" = $'{"order":1,"sku":"a"}\n{"order":1,"sku":"b"}' ] || fail "stdout"
 }
 
+@test "explode index: positions match jq's to_entries" {
+	awk 'BEGIN { srand(3); for (i = 1; i <= 200; i++) { n = int(rand() * 6); s = "";
+		for (k = 0; k < n; k++) s = s (k ? "," : "") "\"x" int(rand() * 1000) "\"";
+		printf("{\"id\":%d,\"items\":[%s]}\n", i, s) } }' >in.ndjson
+	run --separate-stderr mig-map -q -e 'explode items as item index pos' <in.ndjson
+	status_is 0
+	printf '%s\n' "$output" >got.ndjson
+	jq -c '.id as $id | .items | to_entries[] | {id: $id, item: .value, pos: .key}' in.ndjson >want.ndjson
+	diff got.ndjson want.ndjson || fail "positions differ"
+}
+
+@test "parse_json: a localStorage dump's values; bad text is a reject with its reason" {
+	printf '%s\n' '{"u":1,"settings":"{\"theme\":\"dark\",\"at\":{\"$date\":\"2024-05-01T10:00:00.123456Z\"}}"}' \
+		'{"u":2,"settings":"{\"theme\":"}' '{"u":3,"settings":"[]"}' >in.ndjson
+	run --separate-stderr mig-map --reject rej.ndjson -e 'u = u; s = parse_json(settings)' <in.ndjson
+	status_is 0
+	[ "$output" = '{"u":1,"s":{"theme":"dark","at":{"$date":"2024-05-01T10:00:00.123456Z"}}}
+{"u":3,"s":[]}' ] || fail "stdout"
+	jq_true rej.ndjson 'length == 1' -s
+	jq_true rej.ndjson '.[0].line == 2 and .[0].record.u == 2 and .[0].stage == "mig-map"' -s
+	jq_true rej.ndjson '.[0].error == "stdin:2: -e:1:12: parse_json: invalid JSON: premature end of input (column 10)"' -s
+	# to_json is the inverse: jq reads back what it wrote
+	run --separate-stderr mig-map -q -e 'j = to_json(.)' <<<'{"a":[1,{"b":"x\"y"}],"d":{"$date":"2024-05-01T10:00:00Z"}}'
+	status_is 0
+	[ "$(printf '%s' "$output" | jq -c '.j | fromjson')" = '{"a":[1,{"b":"x\"y"}],"d":{"$date":"2024-05-01T10:00:00.000Z"}}' ] || fail "to_json"
+}
+
 # ------------------------------------------------------------------ lookups
 
 @test "lookup from an NDJSON file" {

@@ -99,6 +99,10 @@ verified() {
 	verified
 	stdout_has "ok: list_items: rejects of the first export: 3"
 	stdout_has "ok: drafts: entries changed by export 2 hold its values"
+	stdout_has "ok: list_items: every item at its place in its list"
+	# the localStorage text that does not parse is a reject with its reason
+	jq_true "$P/out/rejects/import-1-drafts.map.ndjson" \
+		'select(.line == 21) | .error | test("parse_json: invalid JSON: .*[(]column [0-9]+[)]$")'
 	# every reject file line says which program refused it and why
 	for f in "$P"/out/rejects/import-*.ndjson; do
 		[ -s "$f" ] || continue

@@ -157,6 +157,32 @@ static void test_parse_ok(void **state)
 	json_decref(v);
 }
 
+/* mig_value_parse_text: the same parser, a message without a place. */
+static void test_parse_text(void **state)
+{
+	struct mig_error err = { 0 };
+	json_t *v = NULL;
+	(void)state;
+
+	assert_int_equal(mig_value_parse_text(&v, " {\"d\":{\"$date\":\"2024-05-01\"}} ", 29,
+					      &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "d"), "$date")),
+			    "2024-05-01");
+	json_decref(v);
+	assert_int_equal(mig_value_parse_text(&v, "\"s\"", 3, &err), 0);
+	assert_string_equal(json_string_value(v), "s");
+	json_decref(v);
+	assert_int_equal(mig_value_parse_text(&v, "{\"a\":", 5, &err), MIG_EDATA);
+	assert_null(v);
+	assert_string_equal(err.msg, "invalid JSON: premature end of input (column 6)");
+	assert_int_equal(mig_value_parse_text(&v, "\"\xff\"", 3, &err), MIG_EDATA);
+	assert_string_equal(err.msg, "invalid UTF-8 (byte 0xff at column 2)");
+	assert_int_equal(mig_value_parse_text(&v, "1\0", 2, &err), MIG_EDATA);
+	assert_string_equal(err.msg, "NUL byte in the text (column 2)");
+	assert_int_equal(mig_value_parse_text(&v, "", 0, &err), MIG_EDATA);
+	assert_null(v);
+}
+
 static void roundtrip(const char *name, int flags)
 {
 	char path[256];
@@ -341,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_parse_text),
 		cmocka_unit_test(test_json_suite),
 		cmocka_unit_test(test_big_numbers),
 		cmocka_unit_test(test_writer_plain),
