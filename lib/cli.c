@@ -17,10 +17,28 @@
 #include "mig/log.h"
 #include "mig/stream.h"
 
+/* The first SIGINT or SIGTERM asks the program to stop at the next safe
+ * point (the end of a batch, a blocked read): committed work is kept and the
+ * report written.  A call into a client library can block for long on a
+ * server that stopped answering (FerretDB under load, a half-open TCP
+ * connection), and such a call may retry on EINTR; so a second signal takes
+ * the default action at once. */
 static void on_signal(int sig)
 {
-	(void)sig;
+	static const char msg[] = ": interrupted; stopping at the next safe point "
+				  "(signal again to stop at once)\n";
+	const char *prog = mig_log_program();
+
+	if (mig_interrupted) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	mig_interrupted = 1;
+	if (prog && write(STDERR_FILENO, prog, strlen(prog)) >= 0 &&
+	    write(STDERR_FILENO, msg, sizeof msg - 1) >= 0) {
+		/* nothing more can be done about a failed write here */
+	}
 }
 
 void mig_cli_init(struct mig_cli *cli, const char *program, const char *usage)

@@ -917,6 +917,33 @@ two_bad() {
 	[ "$(rows x.db t)" = 0 ] || fail "an interrupted atomic load left $(rows x.db t) rows"
 }
 
+@test "mig-load: a second SIGTERM stops a load blocked on a server that never answers" {
+	# A TCP server that accepts and never replies: the MongoDB driver waits
+	# in server selection, retrying on EINTR, so the first signal cannot
+	# end the load there; the second must, by the default action.
+	python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+c = []
+while True: c.append(s.accept()[0])' >port.txt 3>&- &
+	local hole=$! port=
+	for _ in $(seq 50); do port=$(cat port.txt); [ -n "$port" ] && break; sleep 0.1; done
+	[ -n "$port" ] || { kill "$hole"; fail "the silent server did not start"; }
+	records 1 | MONGOC_DISABLE_SHM=1 mig-load "mongodb://127.0.0.1:$port/db#c" \
+		>out.txt 2>err.txt 3>&- &
+	bg_pid=$!
+	sleep 1
+	kill -TERM "$bg_pid"
+	sleep 0.5
+	kill -0 "$bg_pid" 2>/dev/null || { kill "$hole"; cat err.txt >&2; fail "the first signal ended the load (the test needs a blocked call)"; }
+	grep -q 'signal again to stop at once' err.txt || { kill "$hole"; fail "no notice on stderr: $(cat err.txt)"; }
+	kill -TERM "$bg_pid"
+	wait_exit "$bg_pid"
+	bg_pid=
+	kill "$hole"
+	[ "$rc" -eq 143 ] || { cat err.txt >&2; fail "exit status $rc, expected 143 (SIGTERM)"; }
+}
+
 # ------------------------------------------------------------ file targets
 
 @test "mig-load file:out.ndjson twice: records appended" {
