@@ -175,6 +175,14 @@ struct mig_backend_ops {
 	 * Elasticsearch index's settings and mappings), as a JSON value that
 	 * mig_write_opts.native takes back. */
 	int (*native)(struct mig_store *st, json_t **out, struct mig_error *err);
+	/* Drops the collections names[0..n) of the store (those that exist)
+	 * as one set, or none of them: they may refer to each other (foreign
+	 * keys), but when a collection outside the set refers to one of them,
+	 * nothing is dropped and the error names it.  With check_only, only
+	 * that check is made.  For stores whose collections can depend on
+	 * each other; NULL elsewhere (write_begin's drop then serves). */
+	int (*drop)(struct mig_store *st, const char *const *names, size_t n, int check_only,
+		    struct mig_error *err);
 };
 
 /* The registry. */

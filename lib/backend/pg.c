@@ -4748,6 +4748,106 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------------ drop */
+
+/* Appends a collection name ([schema.]table, as a locator's fragment
+ * takes it) quoted: "schema"."table". */
+static int put_qualified(struct pg_store *S, struct mig_buf *b, const char *frag,
+			 struct mig_error *err)
+{
+	const char *p = frag;
+	char *x = NULL, *y = NULL;
+	int rc = 0;
+
+	if (parse_ident(&p, &x) || (*p == '.' && (p++, parse_ident(&p, &y))) || *p) {
+		rc = mig_error_set(err, MIG_EUSAGE, "%s: '%s' is not a table name ([schema.]table)",
+				   S->base.loc->redacted, frag);
+		goto out;
+	}
+	if (put_ident(S, b, y ? x : "public") || mig_buf_putc(b, '.') ||
+	    put_ident(S, b, y ? y : x))
+		rc = nomem(err);
+out:
+	free(x);
+	free(y);
+	return rc;
+}
+
+/* The tables go in one DROP TABLE, which PostgreSQL allows when the
+ * foreign keys among them stay within the list; a table outside the list
+ * that refers to one of them is refused here by name rather than dropped
+ * with CASCADE: its constraint would go, and nothing would restore it. */
+static int pg_drop(struct mig_store *st, const char *const *names, size_t n, int check_only,
+		   struct mig_error *err)
+{
+	static const char refs_sql[] =
+		"WITH t AS (SELECT pg_catalog.to_regclass(x) AS oid FROM unnest($1::text[]) x) "
+		"SELECT (SELECT n.nspname || '.' || r.relname FROM pg_catalog.pg_class r "
+		"  JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = c.conrelid), "
+		"(SELECT n.nspname || '.' || r.relname FROM pg_catalog.pg_class r "
+		"  JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = c.confrelid), "
+		"c.conname FROM pg_catalog.pg_constraint c WHERE c.contype = 'f' "
+		"AND c.confrelid IN (SELECT oid FROM t WHERE oid IS NOT NULL) "
+		"AND c.conrelid NOT IN (SELECT oid FROM t WHERE oid IS NOT NULL) "
+		"ORDER BY 1, 3 LIMIT 1";
+	struct pg_store *S = (struct pg_store *)st;
+	struct mig_buf list, drop;
+	PGresult *r = NULL;
+	const char *p[1];
+	int rc = 0, began = 0;
+
+	mig_buf_init(&list, 0);
+	mig_buf_init(&drop, 0);
+	if (!n)
+		return 0;
+	rc = mig_buf_putc(&list, '{') || mig_buf_puts(&drop, "DROP TABLE IF EXISTS ") ? nomem(err) : 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		size_t start;
+		if (i && (mig_buf_putc(&list, ',') || mig_buf_puts(&drop, ", "))) {
+			rc = nomem(err);
+			break;
+		}
+		start = list.len;
+		rc = put_qualified(S, &list, names[i], err);
+		if (!rc && quote_tail(&list, start))
+			rc = nomem(err);
+		rc = rc ? rc : put_qualified(S, &drop, names[i], err);
+	}
+	if (!rc && mig_buf_putc(&list, '}'))
+		rc = nomem(err);
+	if (rc)
+		goto out;
+	/* the check and the drop see the same catalog */
+	if ((rc = exec_cmd(S, "BEGIN", err, "starting the drop")) != 0)
+		goto out;
+	began = 1;
+	p[0] = list.data;
+	rc = query(S, &r, refs_sql, 1, p, err, "looking for foreign keys into the tables");
+	if (rc)
+		goto out;
+	if (PQntuples(r) > 0) {
+		rc = mig_error_set(err, MIG_EIO, "%s: cannot drop %s: table %s refers to it "
+				   "(foreign key %s) and is not among the tables restored; drop "
+				   "it or its constraint first, or restore it too",
+				   S->base.loc->redacted, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0),
+				   PQgetvalue(r, 0, 2));
+		goto out;
+	}
+	if (!check_only && (rc = exec_cmd(S, drop.data, err, "dropping the tables")) != 0)
+		goto out;
+	rc = exec_cmd(S, "COMMIT", err, "committing the drop");
+	began = 0;
+out:
+	if (began) {
+		struct mig_error ignored;
+		exec_cmd(S, "ROLLBACK", &ignored, "rolling back the drop");
+	}
+	PQclear(r);
+	mig_buf_free(&list);
+	mig_buf_free(&drop);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ the store */
 
 static void pg_close(struct mig_store *st)
@@ -4827,4 +4927,5 @@ const struct mig_backend_ops mig_backend_pg = {
 	.describe = pg_describe,
 	.snapshot_begin = pg_snapshot_begin,
 	.native = pg_native,
+	.drop = pg_drop,
 };
