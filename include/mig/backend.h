@@ -66,8 +66,15 @@ enum mig_load_mode {
 	MIG_MODE_INSERT = 0,
 	MIG_MODE_UPSERT,         /* insert, or update the fields present by key */
 	MIG_MODE_REPLACE,        /* insert, or replace the whole record by key */
-	MIG_MODE_MERGE           /* update existing by key, shallow merge of fields */
+	MIG_MODE_MERGE,          /* update existing by key, shallow merge of fields */
+	MIG_MODE_UPDATE,         /* update existing by key only: the fields present;
+				  * a record whose key matches nothing is rejected */
+	MIG_MODE_DELETE          /* delete by key; the other fields are ignored */
 };
+
+/* "insert", "upsert", ... for messages; and back: 0, or -1 for no mode. */
+const char *mig_load_mode_name(enum mig_load_mode m);
+int mig_load_mode_parse(const char *s, enum mig_load_mode *out);
 
 enum mig_conflict {
 	MIG_CONFLICT_DEFAULT = 0,  /* per mode: insert rejects duplicates */
@@ -101,7 +108,9 @@ enum mig_item_status {
 	MIG_ITEM_INSERTED,
 	MIG_ITEM_UPDATED,
 	MIG_ITEM_SKIPPED,      /* a conflict that --on-conflict skip let pass */
-	MIG_ITEM_REJECTED
+	MIG_ITEM_REJECTED,
+	MIG_ITEM_DELETED,      /* --mode delete: the record the key named is gone */
+	MIG_ITEM_NOT_FOUND     /* --mode delete: no record had the key (counted, no error) */
 };
 
 struct mig_batch_item {
@@ -121,6 +130,12 @@ struct mig_batch {
  * For backends. */
 void mig_batch_reject(struct mig_batch_item *it, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Sets the item to REJECTED because no record of the store has its key:
+ * "no NOUN with key id=7" (the key fields' values as JSON), for
+ * --mode update. */
+void mig_batch_no_key(struct mig_batch_item *it, const char *noun, const char *const *keys,
+		      size_t nkeys);
 
 struct mig_store {
 	const struct mig_backend_ops *ops;

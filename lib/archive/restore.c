@@ -162,6 +162,8 @@ static void add_stats(struct mig_load_stats *t, const struct mig_load_stats *s)
 	t->inserted += s->inserted;
 	t->updated += s->updated;
 	t->skipped += s->skipped;
+	t->deleted += s->deleted;
+	t->not_found += s->not_found;
 	t->rejected += s->rejected;
 	t->batches += s->batches;
 	t->bytes += s->bytes;
