@@ -17,7 +17,8 @@ static const char help[] =
 	"Read NDJSON records from stdin (or --input) and write them to LOCATOR.\n"
 	"\n"
 	"  -i, --input FILE    read FILE instead of stdin (FILE.zst: decompressed)\n"
-	"  --mode MODE         insert (default), upsert, replace or merge (these need --key)\n"
+	"  --mode MODE         insert (default), upsert, replace, merge, update (existing\n"
+	"                      records only) or delete (by key); all but insert need --key\n"
 	"  --key F[,F...]      key fields; with --create they become the primary key\n"
 	"  --on-conflict WHAT  a duplicate key on insert: fail (reject it), skip, overwrite, merge\n"
 	"  --create            create the collection if it is missing, from the records\n"
@@ -117,17 +118,9 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 		switch (opt) {
 		case 'i': c->l.input = optarg; break;
 		case OPT_MODE:
-			if (strcmp(optarg, "insert") == 0)
-				c->l.wo.mode = MIG_MODE_INSERT;
-			else if (strcmp(optarg, "upsert") == 0)
-				c->l.wo.mode = MIG_MODE_UPSERT;
-			else if (strcmp(optarg, "replace") == 0)
-				c->l.wo.mode = MIG_MODE_REPLACE;
-			else if (strcmp(optarg, "merge") == 0)
-				c->l.wo.mode = MIG_MODE_MERGE;
-			else
-				return mig_cli_usage_error(cli, "--mode takes insert, upsert, replace "
-							   "or merge, not '%s'", optarg);
+			if (mig_load_mode_parse(optarg, &c->l.wo.mode))
+				return mig_cli_usage_error(cli, "--mode takes insert, upsert, replace, "
+							   "merge, update or delete, not '%s'", optarg);
 			break;
 		case OPT_KEY:
 			if ((rc = split_keys(cli, c, optarg)) >= 0)
@@ -188,8 +181,14 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 							       : "one LOCATOR only");
 	if (c->l.wo.mode != MIG_MODE_INSERT && !c->l.wo.nkeys)
 		return mig_cli_usage_error(cli, "--mode %s needs --key",
-					   c->l.wo.mode == MIG_MODE_UPSERT ? "upsert"
-					   : c->l.wo.mode == MIG_MODE_REPLACE ? "replace" : "merge");
+					   mig_load_mode_name(c->l.wo.mode));
+	if (c->l.wo.mode >= MIG_MODE_UPDATE && c->l.wo.on_conflict != MIG_CONFLICT_DEFAULT)
+		return mig_cli_usage_error(cli, "--on-conflict cannot go with --mode %s (it "
+					   "inserts nothing)", mig_load_mode_name(c->l.wo.mode));
+	if (c->l.wo.mode == MIG_MODE_DELETE &&
+	    (c->l.wo.create || c->l.wo.drop || c->l.wo.truncate || c->l.wo.schema_path))
+		return mig_cli_usage_error(cli, "--mode delete cannot go with --create, --drop, "
+					   "--truncate or --schema");
 	if ((c->l.wo.on_conflict == MIG_CONFLICT_OVERWRITE ||
 	     c->l.wo.on_conflict == MIG_CONFLICT_MERGE) && !c->l.wo.nkeys)
 		return mig_cli_usage_error(cli, "--on-conflict overwrite and merge need --key");
@@ -205,8 +204,10 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 static json_t *report_of(const struct config *c, const struct mig_load_stats *s,
 			 const char *target, const char *input)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:b, s:I, s:s?}",
-			 "target", target, "input", input,
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:b, "
+			 "s:I, s:s?}", "target", target, "input", input,
+			 "mode", mig_load_mode_name(c->l.wo.mode),
+			 "deleted", (json_int_t)s->deleted, "not_found", (json_int_t)s->not_found,
 			 "read", (json_int_t)s->read, "inserted", (json_int_t)s->inserted,
 			 "updated", (json_int_t)s->updated, "skipped", (json_int_t)s->skipped,
 			 "rejected", (json_int_t)s->rejected, "batches", (json_int_t)s->batches,
@@ -259,12 +260,21 @@ int main(int argc, char **argv)
 		char rj[64 + 4096] = "";
 		if (c.l.reject_path && s.rejected)
 			snprintf(rj, sizeof rj, " (%s)", c.l.reject_path);
-		mig_cli_summary(&cli, "%s: %s%llu read, %llu %sinserted, %llu %supdated, %llu skipped, "
-			 "%llu rejected%s in %.2f s (%.0f rec/s)", st->loc->redacted,
-			 c.l.wo.dry_run ? "dry run: " : "", (unsigned long long)s.read,
-			 (unsigned long long)s.inserted, would, (unsigned long long)s.updated, would,
-			 (unsigned long long)s.skipped, (unsigned long long)s.rejected, rj, secs,
-			 secs > 0 ? (double)s.read / secs : 0.0);
+		if (c.l.wo.mode == MIG_MODE_DELETE)
+			mig_cli_summary(&cli, "%s: %s%llu read, %llu %sdeleted, %llu not found, "
+				 "%llu rejected%s in %.2f s (%.0f rec/s)", st->loc->redacted,
+				 c.l.wo.dry_run ? "dry run: " : "", (unsigned long long)s.read,
+				 (unsigned long long)s.deleted, would, (unsigned long long)s.not_found,
+				 (unsigned long long)s.rejected, rj, secs,
+				 secs > 0 ? (double)s.read / secs : 0.0);
+		else
+			mig_cli_summary(&cli, "%s: %s%llu read, %llu %sinserted, %llu %supdated, "
+				 "%llu skipped, %llu rejected%s in %.2f s (%.0f rec/s)",
+				 st->loc->redacted, c.l.wo.dry_run ? "dry run: " : "",
+				 (unsigned long long)s.read, (unsigned long long)s.inserted, would,
+				 (unsigned long long)s.updated, would, (unsigned long long)s.skipped,
+				 (unsigned long long)s.rejected, rj, secs,
+				 secs > 0 ? (double)s.read / secs : 0.0);
 	}
 	report = report_of(&c, &s, st->loc->redacted, input);
 	mig_store_close(st);

@@ -17,7 +17,8 @@ static const char help[] =
 	"       mig-validate --infer [options]\n"
 	"Read NDJSON records from stdin (or --input); write the valid ones to stdout,\n"
 	"unchanged, and divert the rest.  SCHEMA is a JSON Schema (draft 2020-12, or\n"
-	"draft-07 by its $schema); it may be left out when --unique or --ref is given.\n"
+	"draft-07 by its $schema); it may be left out when --unique, --ref or --absent\n"
+	"is given.\n"
 	"\n"
 	"  -i, --input FILE       read FILE instead of stdin (FILE.zst: decompressed)\n"
 	"  --values               each line may be any JSON value, not only an object\n"
@@ -29,6 +30,9 @@ static const char help[] =
 	"  --ref PATH=LOCATOR#FIELD\n"
 	"                         every PATH value must be a FIELD value of LOCATOR\n"
 	"                         (a file or a store; repeatable)\n"
+	"  --absent PATH=LOCATOR#FIELD\n"
+	"                         no PATH value may be a FIELD value of LOCATOR: a\n"
+	"                         record whose value is found there is invalid\n"
 	"  --reject FILE          write invalid records to FILE, with their errors\n"
 	"  --max-invalid N|N%     exit 1 when more records than this are invalid (0)\n"
 	"  --max-line N           longest input line, bytes, k/M/G suffixes (64M)\n"
@@ -41,7 +45,7 @@ static const char help[] =
 
 enum {
 	OPT_VALUES = MIG_OPT_FIRST_OWN, OPT_FORMATS, OPT_SCHEMA_MAP, OPT_UNIQUE, OPT_REF,
-	OPT_REJECT, OPT_MAX_INVALID, OPT_MAX_LINE, OPT_INFER
+	OPT_ABSENT, OPT_REJECT, OPT_MAX_INVALID, OPT_MAX_LINE, OPT_INFER
 };
 
 static const struct option longopts[] = {
@@ -52,6 +56,7 @@ static const struct option longopts[] = {
 	{ "schema-map", required_argument, NULL, OPT_SCHEMA_MAP },
 	{ "unique", required_argument, NULL, OPT_UNIQUE },
 	{ "ref", required_argument, NULL, OPT_REF },
+	{ "absent", required_argument, NULL, OPT_ABSENT },
 	{ "reject", required_argument, NULL, OPT_REJECT },
 	{ "max-invalid", required_argument, NULL, OPT_MAX_INVALID },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
@@ -86,9 +91,9 @@ static int push(struct mig_cli *cli, const char ***arr, size_t *n, const char *s
 	return -1;
 }
 
-/* --ref PATH=LOCATOR#FIELD: the field is after the last '#', so that a
- * locator's own #collection stays in the locator. */
-static int add_ref(struct mig_cli *cli, struct config *c, const char *arg)
+/* --ref (or --absent) PATH=LOCATOR#FIELD: the field is after the last
+ * '#', so that a locator's own #collection stays in the locator. */
+static int add_ref(struct mig_cli *cli, struct config *c, const char *arg, int absent)
 {
 	char *buf = strdup(arg), *eq, *hash;
 	struct mig_validate_ref *r;
@@ -100,7 +105,8 @@ static int add_ref(struct mig_cli *cli, struct config *c, const char *arg)
 	hash = strrchr(buf, '#');
 	if (!eq || eq == buf || !hash || hash < eq || hash == eq + 1 || !hash[1]) {
 		free(buf);
-		return mig_cli_usage_error(cli, "--ref takes PATH=LOCATOR#FIELD, not '%s'", arg);
+		return mig_cli_usage_error(cli, "--%s takes PATH=LOCATOR#FIELD, not '%s'",
+					   absent ? "absent" : "ref", arg);
 	}
 	*eq = *hash = '\0';
 	r = realloc(c->refs, (c->nrefs + 1) * sizeof *r);
@@ -113,7 +119,7 @@ static int add_ref(struct mig_cli *cli, struct config *c, const char *arg)
 	}
 	c->refbufs = b;
 	c->refbufs[c->nrefs] = buf;
-	c->refs[c->nrefs++] = (struct mig_validate_ref){ buf, eq + 1, hash + 1 };
+	c->refs[c->nrefs++] = (struct mig_validate_ref){ buf, eq + 1, hash + 1, absent };
 	return -1;
 }
 
@@ -167,7 +173,8 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 				return rc;
 			break;
 		case OPT_REF:
-			if ((rc = add_ref(cli, c, optarg)) >= 0)
+		case OPT_ABSENT:
+			if ((rc = add_ref(cli, c, optarg, opt == OPT_ABSENT)) >= 0)
 				return rc;
 			break;
 		case OPT_REJECT: c->v.reject_path = optarg; break;
@@ -195,9 +202,10 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 		if (c->schema_path || c->v.nunique || c->nrefs || c->v.reject_path ||
 		    c->max_invalid_arg)
 			return mig_cli_usage_error(cli, "--infer takes no SCHEMA, --unique, --ref, "
-						   "--reject or --max-invalid");
+						   "--absent, --reject or --max-invalid");
 	} else if (!c->schema_path && !c->v.nunique && !c->nrefs) {
-		return mig_cli_usage_error(cli, "a SCHEMA is needed (or --unique, --ref, --infer)");
+		return mig_cli_usage_error(cli, "a SCHEMA is needed (or --unique, --ref, --absent, "
+					   "--infer)");
 	}
 	c->so.maps = c->maps;
 	c->v.unique = c->unique;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mig/backend.h"
+#include "mig/buf.h"
 
 /* One line per backend: adding a backend touches nothing else. */
 static const struct mig_backend_ops *const backends[] = {
@@ -78,4 +79,38 @@ void mig_batch_reject(struct mig_batch_item *it, const char *code, const char *f
 	it->status = MIG_ITEM_REJECTED;
 	it->error = strdup(msg);
 	it->code = code ? strdup(code) : NULL;
+}
+
+static const char *const mode_names[] = { "insert", "upsert", "replace", "merge", "update",
+					  "delete" };
+
+const char *mig_load_mode_name(enum mig_load_mode m)
+{
+	return (size_t)m < sizeof mode_names / sizeof *mode_names ? mode_names[m] : "?";
+}
+
+int mig_load_mode_parse(const char *s, enum mig_load_mode *out)
+{
+	for (size_t i = 0; i < sizeof mode_names / sizeof *mode_names; i++)
+		if (strcmp(s, mode_names[i]) == 0) {
+			*out = (enum mig_load_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
+void mig_batch_no_key(struct mig_batch_item *it, const char *noun, const char *const *keys,
+		      size_t nkeys)
+{
+	struct mig_buf b;
+	int rc = 0;
+
+	mig_buf_init(&b, 0);
+	for (size_t i = 0; !rc && i < nkeys && keys[i]; i++) {
+		const json_t *v = json_object_get(it->rec, keys[i]);
+		rc = mig_buf_printf(&b, "%s%s=", i ? ", " : "", keys[i]);
+		rc = rc ? rc : v ? mig_value_write(&b, v, MIG_JSON_RELAXED) : mig_buf_puts(&b, "?");
+	}
+	mig_batch_reject(it, NULL, "no %s with key %s", noun, !rc && b.data ? b.data : "?");
+	mig_buf_free(&b);
 }

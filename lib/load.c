@@ -129,6 +129,8 @@ static int flush(struct loader *L, struct mig_error *err)
 		case MIG_ITEM_INSERTED: L->stats->inserted++; break;
 		case MIG_ITEM_UPDATED: L->stats->updated++; break;
 		case MIG_ITEM_SKIPPED: L->stats->skipped++; break;
+		case MIG_ITEM_DELETED: L->stats->deleted++; break;
+		case MIG_ITEM_NOT_FOUND: L->stats->not_found++; break;
 		case MIG_ITEM_REJECTED:
 			if (stop)
 				break;

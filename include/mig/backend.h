@@ -66,8 +66,15 @@ enum mig_load_mode {
 	MIG_MODE_INSERT = 0,
 	MIG_MODE_UPSERT,         /* insert, or update the fields present by key */
 	MIG_MODE_REPLACE,        /* insert, or replace the whole record by key */
-	MIG_MODE_MERGE           /* update existing by key, shallow merge of fields */
+	MIG_MODE_MERGE,          /* update existing by key, shallow merge of fields */
+	MIG_MODE_UPDATE,         /* update existing by key only: the fields present;
+				  * a record whose key matches nothing is rejected */
+	MIG_MODE_DELETE          /* delete by key; the other fields are ignored */
 };
+
+/* "insert", "upsert", ... for messages; and back: 0, or -1 for no mode. */
+const char *mig_load_mode_name(enum mig_load_mode m);
+int mig_load_mode_parse(const char *s, enum mig_load_mode *out);
 
 enum mig_conflict {
 	MIG_CONFLICT_DEFAULT = 0,  /* per mode: insert rejects duplicates */
@@ -101,7 +108,9 @@ enum mig_item_status {
 	MIG_ITEM_INSERTED,
 	MIG_ITEM_UPDATED,
 	MIG_ITEM_SKIPPED,      /* a conflict that --on-conflict skip let pass */
-	MIG_ITEM_REJECTED
+	MIG_ITEM_REJECTED,
+	MIG_ITEM_DELETED,      /* --mode delete: the record the key named is gone */
+	MIG_ITEM_NOT_FOUND     /* --mode delete: no record had the key (counted, no error) */
 };
 
 struct mig_batch_item {
@@ -121,6 +130,12 @@ struct mig_batch {
  * For backends. */
 void mig_batch_reject(struct mig_batch_item *it, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Sets the item to REJECTED because no record of the store has its key:
+ * "no NOUN with key id=7" (the key fields' values as JSON), for
+ * --mode update. */
+void mig_batch_no_key(struct mig_batch_item *it, const char *noun, const char *const *keys,
+		      size_t nkeys);
 
 struct mig_store {
 	const struct mig_backend_ops *ops;
@@ -175,6 +190,14 @@ struct mig_backend_ops {
 	 * Elasticsearch index's settings and mappings), as a JSON value that
 	 * mig_write_opts.native takes back. */
 	int (*native)(struct mig_store *st, json_t **out, struct mig_error *err);
+	/* Drops the collections names[0..n) of the store (those that exist)
+	 * as one set, or none of them: they may refer to each other (foreign
+	 * keys), but when a collection outside the set refers to one of them,
+	 * nothing is dropped and the error names it.  With check_only, only
+	 * that check is made.  For stores whose collections can depend on
+	 * each other; NULL elsewhere (write_begin's drop then serves). */
+	int (*drop)(struct mig_store *st, const char *const *names, size_t n, int check_only,
+		    struct mig_error *err);
 };
 
 /* The registry. */

@@ -54,6 +54,7 @@ struct mig_load_cfg {
 struct mig_load_stats {
 	uint64_t read;                   /* input records (lines that were not blank) */
 	uint64_t inserted, updated, skipped, rejected;
+	uint64_t deleted, not_found;     /* --mode delete */
 	uint64_t batches;
 	uint64_t bytes;                  /* input bytes read */
 	uint64_t resumed;                /* input lines skipped: a checkpoint had them */

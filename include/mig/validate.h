@@ -75,11 +75,13 @@ int mig_format_check(const char *name, const char *s, size_t len);
 /* ---- the stream driver (mig-validate) ---- */
 
 /* --ref PATH=LOCATOR#FIELD: every record's PATH value must be one of the
- * FIELD values of the store LOCATOR names. */
+ * FIELD values of the store LOCATOR names; --absent (absent set): none
+ * may be. */
 struct mig_validate_ref {
 	const char *path;          /* dotted (a.b) or a JSON pointer (/a/b) */
 	const char *locator;
 	const char *field;
+	int absent;
 };
 
 struct mig_validate_cfg {

@@ -162,6 +162,8 @@ static void add_stats(struct mig_load_stats *t, const struct mig_load_stats *s)
 	t->inserted += s->inserted;
 	t->updated += s->updated;
 	t->skipped += s->skipped;
+	t->deleted += s->deleted;
+	t->not_found += s->not_found;
 	t->rejected += s->rejected;
 	t->batches += s->batches;
 	t->bytes += s->bytes;
@@ -269,9 +271,52 @@ out:
 	return rc;
 }
 
+/* --drop where the store's collections can depend on each other: all the
+ * targets are dropped as one set, children first, before any is created
+ * again, so that no parent is dropped while a child still refers to it
+ * (the per-collection drop of write_begin would try exactly that).  A dry
+ * run only checks that nothing outside the set refers to them.  Sets
+ * *done when the backend dropped them (write_begin then must not). */
+static int drop_all(const struct mig_restore_cfg *cfg, const struct mig_locator *tl,
+		    const struct pick *p, size_t n, int *done, struct mig_error *err)
+{
+	struct mig_locator *loc = NULL;
+	struct mig_store *st = NULL;
+	const char **names = NULL;
+	int rc;
+
+	*done = 0;
+	rc = mig_archive_locator(&loc, tl, NULL, err);
+	if (!rc)
+		rc = mig_store_open(&st, loc, MIG_OPEN_WRITE |
+				    (cfg->load.wo.dry_run ? MIG_OPEN_DRYRUN : 0), err);
+	if (rc || !st->ops->drop)
+		goto out;
+	names = calloc(n + 1, sizeof *names);
+	if (!names) {
+		rc = oom(err);
+		goto out;
+	}
+	for (size_t j = 0; j < n; j++)
+		names[j] = p[n - 1 - j].target;   /* p is parents first */
+	rc = st->ops->drop(st, names, n, cfg->load.wo.dry_run, err);
+	if (!rc)
+		*done = !cfg->load.wo.dry_run;
+	if (!rc && *done)
+		mig_debug("%s: dropped the %zu target collection%s", st->loc->redacted, n,
+			  n == 1 ? "" : "s");
+out:
+	free(names);
+	mig_store_close(st);
+	return rc;
+}
+
 int mig_restore_run(const struct mig_restore_cfg *cfg, struct mig_restore_stats *stats,
 		    struct mig_error *err)
 {
+	struct mig_restore_cfg c2;
+	int dropped = 0;
+
 	struct mig_archive *a = NULL;
 	struct mig_locator *tl = NULL;
 	struct pick *p = NULL;
@@ -292,12 +337,17 @@ int mig_restore_run(const struct mig_restore_cfg *cfg, struct mig_restore_stats 
 		rc = mig_archive_verify(a, -1, cfg->load.progress, err);
 	if (!rc)
 		rc = order(a, p, n, err);
+	if (!rc && cfg->load.wo.drop && strcmp(tl->scheme, "file"))
+		rc = drop_all(cfg, tl, p, n, &dropped, err);
+	c2 = *cfg;
+	if (dropped)
+		c2.load.wo.drop = 0;   /* gone already: created anew below */
 	for (size_t j = 0; !rc && j < n; j++) {
 		if (mig_interrupted) {
 			rc = mig_error_set(err, MIG_EINTR, "interrupted");
 			break;
 		}
-		rc = restore_one(a, cfg, tl, &p[j], n > 1, stats, err);
+		rc = restore_one(a, &c2, tl, &p[j], n > 1, stats, err);
 	}
 	free(p);
 	mig_archive_close(a);

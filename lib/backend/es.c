@@ -147,7 +147,8 @@ enum act {
 	A_CREATE,       /* conflicts: rejected or skipped */
 	A_INDEX,        /* insert or overwrite */
 	A_UPSERT,       /* update, doc_as_upsert */
-	A_UPDATE        /* update of an existing document */
+	A_UPDATE,       /* update of an existing document (merge, --mode update) */
+	A_DELETE        /* delete by id (--mode delete) */
 };
 
 /* One record of the batch being written: its two lines in s->bulk. */
@@ -2726,9 +2727,13 @@ static int es_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	if (o->atomic)
 		return mig_error_set(err, MIG_EUSAGE, "%s: --atomic: Elasticsearch has no "
 				     "transactions", where(s));
-	if (o->mode == MIG_MODE_UPSERT && o->on_conflict == MIG_CONFLICT_FAIL)
-		return mig_error_set(err, MIG_EUSAGE, "%s: --on-conflict fail contradicts --mode upsert",
-				     where(s));
+	if ((o->mode == MIG_MODE_UPDATE || o->mode == MIG_MODE_DELETE) &&
+	    o->on_conflict != MIG_CONFLICT_DEFAULT)
+		return mig_error_set(err, MIG_EUSAGE, "%s: --on-conflict cannot go with --mode %s",
+				     where(s), mig_load_mode_name(o->mode));
+	if (o->mode != MIG_MODE_INSERT && o->on_conflict == MIG_CONFLICT_FAIL)
+		return mig_error_set(err, MIG_EUSAGE, "%s: --on-conflict fail contradicts --mode %s",
+				     where(s), mig_load_mode_name(o->mode));
 	if (o->drop && !o->create)
 		return mig_error_set(err, MIG_EUSAGE, "%s: --drop needs --create", where(s));
 	c = o->on_conflict;
@@ -2742,6 +2747,8 @@ static int es_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	case MIG_CONFLICT_MERGE: s->act = o->mode == MIG_MODE_MERGE ? A_UPDATE : A_UPSERT; break;
 	default: s->act = A_CREATE; break;
 	}
+	if (o->mode == MIG_MODE_UPDATE || o->mode == MIG_MODE_DELETE)
+		s->act = o->mode == MIG_MODE_UPDATE ? A_UPDATE : A_DELETE;
 	s->wo = *o;
 	s->wo.nkeys = 0;
 	if (o->keys)
@@ -2902,9 +2909,10 @@ static int build_item(struct es_store *s, struct mig_batch *b, size_t i)
 	if (record_id(s, it, &sl.id_off, &has_id))
 		return 1;
 	sl.has_id = has_id != 0;
-	if ((s->act == A_UPSERT || s->act == A_UPDATE) && !sl.has_id) {
-		mig_batch_reject(it, NULL, "no document id (field %s): an update needs one",
-				 s->idf ? s->idf : s->id_field);
+	if ((s->act == A_UPSERT || s->act == A_UPDATE || s->act == A_DELETE) && !sl.has_id) {
+		mig_batch_reject(it, NULL, "no document id (field %s): %s needs one",
+				 s->idf ? s->idf : s->id_field,
+				 s->act == A_DELETE ? "a delete" : "an update");
 		return 1;
 	}
 	if (s->routing_field && (v = json_object_get(it->rec, s->routing_field)) &&
@@ -2921,7 +2929,7 @@ static int build_item(struct es_store *s, struct mig_batch *b, size_t i)
 	}
 	/* the action line */
 	rc = mig_buf_printf(o, "{\"%s\":{", s->act == A_CREATE ? "create" : s->act == A_INDEX
-			    ? "index" : "update");
+			    ? "index" : s->act == A_DELETE ? "delete" : "update");
 	if (!rc && sl.has_id) {
 		rc = mig_buf_puts(o, "\"_id\":");
 		rc = rc ? rc : put_str(o, s->ids.data + sl.id_off, strlen(s->ids.data + sl.id_off));
@@ -2933,8 +2941,11 @@ static int build_item(struct es_store *s, struct mig_batch *b, size_t i)
 	if (!rc && (s->act == A_UPSERT || s->act == A_UPDATE))
 		rc = mig_buf_puts(o, ",\"retry_on_conflict\":3");
 	rc = rc ? rc : mig_buf_puts(o, "}}\n");
-	/* the document line */
+	/* the document line (a delete has none: the rest of the record is
+	 * not needed) */
 	sl.doc_off = o->len;
+	if (s->act == A_DELETE)
+		goto slot;
 	if (!rc && (s->act == A_UPSERT || s->act == A_UPDATE))
 		rc = mig_buf_puts(o, "{\"doc\":");
 	rc = rc ? rc : mig_buf_putc(o, '{');
@@ -2964,6 +2975,7 @@ static int build_item(struct es_store *s, struct mig_batch *b, size_t i)
 	else if (!rc && s->act == A_UPDATE)
 		rc = mig_buf_putc(o, '}');
 	rc = rc ? rc : mig_buf_putc(o, '\n');
+slot:
 	if (rc)
 		return MIG_ENOMEM;
 	sl.len = o->len - sl.off;
@@ -2986,6 +2998,15 @@ static int build_item(struct es_store *s, struct mig_batch *b, size_t i)
 static const char *slot_id(const struct es_store *s, const struct slot *sl)
 {
 	return sl->has_id ? s->ids.data + sl->id_off : NULL;
+}
+
+/* --mode update: no document has the record's id. */
+static void not_found(struct es_store *s, struct mig_batch_item *it, const struct slot *sl)
+{
+	if (s->wo.nkeys)
+		mig_batch_no_key(it, "document", s->wo.keys, s->wo.nkeys);
+	else
+		mig_batch_reject(it, NULL, "no document with _id %s", slot_id(s, sl));
 }
 
 /* Cuts todo[0..n) into requests: at most batch_bytes each, and into
@@ -3120,8 +3141,13 @@ static int take_items(struct es_store *s, struct mig_batch *b, struct req *r, si
 		char why[900];
 
 		if (st >= 200 && st < 300) {
-			it->status = res && !strcmp(res, "created") ? MIG_ITEM_INSERTED
+			it->status = s->act == A_DELETE ? MIG_ITEM_DELETED
+				     : res && !strcmp(res, "created") ? MIG_ITEM_INSERTED
 				     : MIG_ITEM_UPDATED;
+			continue;
+		}
+		if (st == 404 && s->act == A_DELETE && res && !strcmp(res, "not_found")) {
+			it->status = MIG_ITEM_NOT_FOUND;
 			continue;
 		}
 		error_text(e, why, sizeof why);
@@ -3134,6 +3160,9 @@ static int take_items(struct es_store *s, struct mig_batch *b, struct req *r, si
 			s->next[(*nnext)++] = si;
 			*saw429 |= st == 429;
 			set_lasterr(s, "HTTP %ld: %.200s", st, why);
+		} else if (st == 404 && type && !strcmp(type, "document_missing_exception") &&
+			   s->wo.mode == MIG_MODE_UPDATE) {
+			not_found(s, it, sl);
 		} else if (st == 400 || (st == 404 && type &&
 					 !strcmp(type, "document_missing_exception"))) {
 			mig_batch_reject(it, type, "elasticsearch: %s", why);
@@ -3366,15 +3395,17 @@ static int resolve_conflicts(struct es_store *s, struct mig_batch *b, struct mig
 /* A dry run: what each record would do, by which ids exist. */
 static int dry_check(struct es_store *s, struct mig_batch *b, struct mig_error *err)
 {
-	json_t *docs = NULL;
+	json_t *docs = NULL, *seen = s->act == A_DELETE ? json_object() : NULL;
 	size_t n = 0, j = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < s->nslots; i++)
 		if (s->slots[i].has_id && s->exists)
 			s->todo[n++] = i;
-	if (n && (rc = mget(s, s->todo, n, &docs, err)) != 0)
+	if (n && (rc = mget(s, s->todo, n, &docs, err)) != 0) {
+		json_decref(seen);
 		return rc;
+	}
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct slot *sl = &s->slots[i];
 		struct mig_batch_item *it = &b->items[sl->item];
@@ -3395,9 +3426,20 @@ static int dry_check(struct es_store *s, struct mig_batch *b, struct mig_error *
 						 "elasticsearch: a document with _id %s already exists",
 						 slot_id(s, sl));
 			break;
+		case A_DELETE:
+			/* an id repeated in the batch deletes once */
+			if (found && seen && !json_object_get(seen, slot_id(s, sl))) {
+				json_object_set_new(seen, slot_id(s, sl), json_true());
+				it->status = MIG_ITEM_DELETED;
+			} else {
+				it->status = MIG_ITEM_NOT_FOUND;
+			}
+			break;
 		case A_UPDATE:
 			if (found)
 				it->status = MIG_ITEM_UPDATED;
+			else if (s->wo.mode == MIG_MODE_UPDATE)
+				not_found(s, it, sl);
 			else
 				mig_batch_reject(it, "document_missing_exception",
 						 "elasticsearch: no document with _id %s to merge into",
@@ -3408,6 +3450,7 @@ static int dry_check(struct es_store *s, struct mig_batch *b, struct mig_error *
 			break;
 		}
 	}
+	json_decref(seen);
 	json_decref(docs);
 	return 0;
 }

@@ -93,8 +93,10 @@ static int file_write_begin(struct mig_store *st, const struct mig_write_opts *o
 	struct stat sb;
 
 	if (o->mode != MIG_MODE_INSERT)
-		return mig_error_set(err, MIG_EUSAGE, "%s: a file target takes only --mode insert",
-				     st->loc->redacted);
+		return mig_error_set(err, MIG_EUSAGE, "%s: --mode %s: a file target takes only "
+				     "--mode insert (records are appended; none is found by key "
+				     "to update or delete)", st->loc->redacted,
+				     mig_load_mode_name(o->mode));
 	fs->dry_run = o->dry_run;
 	if (o->dry_run) {
 		/* nothing is written; but say now if it could not be */

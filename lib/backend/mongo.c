@@ -104,7 +104,9 @@ enum action {
 	A_INSERT,    /* insertOne */
 	A_SET,       /* updateOne by key, {$set: fields}, upsert */
 	A_REPLACE,   /* replaceOne by key, upsert */
-	A_KEEP       /* updateOne by key, {$setOnInsert: fields}, upsert */
+	A_KEEP,      /* updateOne by key, {$setOnInsert: fields}, upsert */
+	A_UPDATE,    /* --mode update: updateOne by key, {$set: fields}, no upsert */
+	A_DELETE     /* --mode delete: deleteOne by key */
 };
 
 struct mongo_store {
@@ -1339,8 +1341,8 @@ static int update_doc(struct mongo_store *S, const bson_t *doc, bson_t *out, cha
 			continue;
 		if (!strcmp(k, "_id")) {
 			has_id = 1;
-			if (S->act == A_SET)
-				continue;
+			if (S->act == A_SET || S->act == A_UPDATE)
+				continue;   /* immutable: a found document keeps its own */
 		}
 		if (strchr(k, '.')) {
 			snprintf(why, n, "field name \"%s\" holds a '.': an update would take it for a "
@@ -1384,8 +1386,12 @@ static void add_op(struct mongo_store *S, mongoc_bulk_operation_t *bulk, struct 
 		key_filter(S, S->docs[i], &sel);
 		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &sel, S->docs[i], &opts, &e);
 		break;
+	case A_DELETE:
+		key_filter(S, S->docs[i], &sel);
+		ok = mongoc_bulk_operation_remove_one_with_opts(bulk, &sel, NULL, &e);
+		break;
 	default:
-		BSON_APPEND_BOOL(&opts, "upsert", true);
+		BSON_APPEND_BOOL(&opts, "upsert", S->act != A_UPDATE);
 		key_filter(S, S->docs[i], &sel);
 		if (update_doc(S, S->docs[i], &upd, why, sizeof why)) {
 			mig_batch_reject(it, NULL, "%s", why);
@@ -1498,7 +1504,9 @@ static int read_reply(struct mongo_store *S, struct mig_batch *b, size_t nops, c
 		struct mig_batch_item *item = &b->items[S->opidx[k]];
 		if (item->status != MIG_ITEM_PENDING)
 			continue;
-		if (S->act == A_INSERT || upserted[k])
+		if (S->act == A_DELETE)
+			item->status = MIG_ITEM_DELETED;
+		else if (S->act == A_INSERT || upserted[k])
 			item->status = MIG_ITEM_INSERTED;
 		else
 			item->status = S->act == A_KEEP ? MIG_ITEM_SKIPPED : MIG_ITEM_UPDATED;
@@ -1534,15 +1542,15 @@ static int same_key(struct mongo_store *S, const json_t *rec, const json_t *foun
 	return same;
 }
 
-/* --dry-run: finds which pending items' keys exist already (one find with
- * an $or of the batch's keys; values are compared as mig compares them, so
- * 1 and 1.0 are the same key, as in a query) and sets what each would
- * become.  Two records of one batch with the same new key both count as
- * inserted: nothing is written to show the second the first. */
-static int dry_classify(struct mongo_store *S, struct mig_batch *b, struct mig_error *err)
+/* Sets exists[i] for the pending items whose keys the collection holds
+ * (one find with an $or of the batch's keys; values are compared as mig
+ * compares them, so 1 and 1.0 are the same key, as in a query); for a
+ * delete, only the first record of a key.  For --dry-run, and for update
+ * and delete, which send only what is found. */
+static int find_existing(struct mongo_store *S, struct mig_batch *b, unsigned char *exists,
+			 struct mig_error *err)
 {
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, or, proj, one;
-	unsigned char *exists = NULL;
 	mongoc_cursor_t *c = NULL;
 	const bson_t *doc;
 	bson_error_t e;
@@ -1550,9 +1558,6 @@ static int dry_classify(struct mongo_store *S, struct mig_batch *b, struct mig_e
 	int rc = 0;
 	char idx[24];
 
-	exists = calloc(b->n ? b->n : 1, 1);
-	if (!exists)
-		return nomem(err);
 	BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &or);
 	for (size_t i = 0; i < b->n; i++) {
 		bson_iter_t it;
@@ -1593,18 +1598,51 @@ static int dry_classify(struct mongo_store *S, struct mig_batch *b, struct mig_e
 				break;
 			}
 			for (size_t i = 0; i < b->n; i++)
-				if (b->items[i].status == MIG_ITEM_PENDING && !exists[i])
-					exists[i] = same_key(S, b->items[i].rec, found);
+				if (b->items[i].status == MIG_ITEM_PENDING && !exists[i] &&
+				    (exists[i] = same_key(S, b->items[i].rec, found)) &&
+				    S->act == A_DELETE)
+					break;   /* a key repeated deletes once */
 			json_decref(found);
 		}
 		if (!rc && mongoc_cursor_error(c, &e))
-			rc = fail(S, &e, err, "dry run: finding the keys");
+			rc = fail(S, &e, err, "finding the keys");
 	}
+	mongoc_cursor_destroy(c);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	return rc;
+}
+
+/* What a record whose key was not found becomes in update and delete. */
+static void not_found(struct mongo_store *S, struct mig_batch_item *it)
+{
+	if (S->act == A_DELETE)
+		it->status = MIG_ITEM_NOT_FOUND;
+	else
+		mig_batch_no_key(it, "document", S->wo.keys, S->wo.nkeys);
+}
+
+/* --dry-run: what each pending item would become.  Two records of one
+ * batch with the same new key both count as inserted: nothing is written
+ * to show the second the first. */
+static int dry_classify(struct mongo_store *S, struct mig_batch *b, struct mig_error *err)
+{
+	unsigned char *exists = calloc(b->n ? b->n : 1, 1);
+	int rc;
+
+	if (!exists)
+		return nomem(err);
+	rc = find_existing(S, b, exists, err);
 	for (size_t i = 0; !rc && i < b->n; i++) {
 		struct mig_batch_item *it = &b->items[i];
 		if (it->status != MIG_ITEM_PENDING)
 			continue;
-		if (!exists[i])
+		if (S->act == A_DELETE || S->act == A_UPDATE) {
+			if (exists[i])
+				it->status = S->act == A_DELETE ? MIG_ITEM_DELETED : MIG_ITEM_UPDATED;
+			else
+				not_found(S, it);
+		} else if (!exists[i])
 			it->status = MIG_ITEM_INSERTED;
 		else if (S->act == A_KEEP || (S->act == A_INSERT && S->skip_dups))
 			it->status = MIG_ITEM_SKIPPED;
@@ -1614,9 +1652,6 @@ static int dry_classify(struct mongo_store *S, struct mig_batch *b, struct mig_e
 		else
 			it->status = MIG_ITEM_UPDATED;
 	}
-	mongoc_cursor_destroy(c);
-	bson_destroy(&filter);
-	bson_destroy(&opts);
 	free(exists);
 	return rc;
 }
@@ -1756,6 +1791,22 @@ static int mongo_write_batch(struct mig_store *st, struct mig_batch *b, struct m
 	if (S->wo.dry_run) {
 		rc = dry_classify(S, b, err);
 		goto out;
+	}
+	if (S->act == A_UPDATE || S->act == A_DELETE) {
+		/* an unordered bulk reply counts matches, but does not say whose:
+		 * the keys are looked up first, and only the found are sent */
+		unsigned char *exists = calloc(b->n ? b->n : 1, 1);
+		if (!exists) {
+			rc = nomem(err);
+			goto out;
+		}
+		rc = find_existing(S, b, exists, err);
+		for (size_t i = 0; !rc && i < b->n; i++)
+			if (b->items[i].status == MIG_ITEM_PENDING && !exists[i])
+				not_found(S, &b->items[i]);
+		free(exists);
+		if (rc)
+			goto out;
 	}
 	sel = malloc((b->n ? b->n : 1) * sizeof *sel);
 	if (!sel) {
@@ -2288,13 +2339,16 @@ static int mongo_write_begin(struct mig_store *st, const struct mig_write_opts *
 	S->wo.nkeys = 0;
 	while (o->keys && o->keys[S->wo.nkeys] && (!o->nkeys || S->wo.nkeys < o->nkeys))
 		S->wo.nkeys++;
+	if ((o->mode == MIG_MODE_UPDATE || o->mode == MIG_MODE_DELETE) &&
+	    conflict != MIG_CONFLICT_DEFAULT)
+		return mig_error_set(err, MIG_EUSAGE, "%s: --on-conflict cannot go with --mode %s",
+				     where(S), mig_load_mode_name(o->mode));
 	if (conflict == MIG_CONFLICT_DEFAULT)
 		conflict = o->mode == MIG_MODE_INSERT ? MIG_CONFLICT_FAIL
 			 : o->mode == MIG_MODE_REPLACE ? MIG_CONFLICT_OVERWRITE : MIG_CONFLICT_MERGE;
 	if (o->mode != MIG_MODE_INSERT && conflict == MIG_CONFLICT_FAIL)
 		return mig_error_set(err, MIG_EUSAGE, "%s: --on-conflict fail contradicts --mode %s",
-				     where(S), o->mode == MIG_MODE_UPSERT ? "upsert"
-				     : o->mode == MIG_MODE_REPLACE ? "replace" : "merge");
+				     where(S), mig_load_mode_name(o->mode));
 	S->skip_dups = conflict == MIG_CONFLICT_SKIP;
 	if (o->mode == MIG_MODE_INSERT && (conflict == MIG_CONFLICT_FAIL || conflict == MIG_CONFLICT_SKIP))
 		S->act = A_INSERT;
@@ -2304,6 +2358,8 @@ static int mongo_write_begin(struct mig_store *st, const struct mig_write_opts *
 		S->act = A_REPLACE;
 	else
 		S->act = A_SET;
+	if (o->mode == MIG_MODE_UPDATE || o->mode == MIG_MODE_DELETE)
+		S->act = o->mode == MIG_MODE_UPDATE ? A_UPDATE : A_DELETE;
 	if (S->act != A_INSERT && !S->wo.nkeys)
 		return mig_error_set(err, MIG_EUSAGE, "%s: this --mode / --on-conflict needs --key",
 				     where(S));

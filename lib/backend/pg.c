@@ -157,6 +157,7 @@ struct pg_group {
 	unsigned char *staged;    /* line -> 1 once in the staging table */
 	int copy_into_stage;      /* the COPY goes to the staging table */
 	int unmatched;            /* status of staged rows that RETURNING missed */
+	int matched;              /* status of those it returned as not inserted */
 	int keyless;              /* DO NOTHING without keys: statuses by count */
 	const char *copy_sql;
 	const char *ins_sql;
@@ -199,6 +200,7 @@ struct pg_store {
 	const json_t **vals;      /* a record's value per column */
 	size_t *keycol;           /* the conflict keys, as column indexes */
 	size_t nkeys;
+	const char **keynames;    /* and their names, for messages */
 	int tx_clean;             /* a batch transaction with nothing done yet */
 	int commit_sent;          /* COMMIT sent, no answer yet */
 	char xid[32];             /* the batch transaction's txid_current() */
@@ -2653,7 +2655,9 @@ static int setup_target(struct pg_store *S, struct mig_error *err)
 	if (rc)
 		return rc;
 	free(S->keycol);
+	free(S->keynames);
 	S->keycol = NULL;
+	S->keynames = NULL;
 	S->nkeys = 0;
 	{
 		size_t n = S->wo.nkeys;
@@ -2678,6 +2682,8 @@ static int setup_target(struct pg_store *S, struct mig_error *err)
 			names[i] = k[i];
 		}
 		S->nkeys = n;
+		S->keynames = names;
+		names = NULL;
 	}
 	S->staging = S->conflict != MIG_CONFLICT_FAIL;
 	if (S->staging && !S->nkeys && S->conflict != MIG_CONFLICT_SKIP) {
@@ -2685,10 +2691,12 @@ static int setup_target(struct pg_store *S, struct mig_error *err)
 				   "key on %s", S->base.loc->redacted, S->shown);
 		goto out;
 	}
-	if (S->staging && S->nkeys) {
+	/* update and delete join on the key: no ON CONFLICT, no index needed */
+	if (S->staging && S->nkeys && S->wo.mode != MIG_MODE_UPDATE &&
+	    S->wo.mode != MIG_MODE_DELETE) {
 		const char *p[2];
 		mig_buf_reset(&S->tmp);
-		if (put_name_array(&S->tmp, names, S->nkeys)) {
+		if (put_name_array(&S->tmp, S->keynames, S->nkeys)) {
 			rc = nomem(err);
 			goto out;
 		}
@@ -2700,7 +2708,7 @@ static int setup_target(struct pg_store *S, struct mig_error *err)
 		if (PQntuples(r) == 0) {
 			mig_buf_reset(&S->tmp);
 			for (size_t i = 0; i < S->nkeys; i++)
-				mig_buf_printf(&S->tmp, "%s%s", i ? "," : "", names[i]);
+				mig_buf_printf(&S->tmp, "%s%s", i ? "," : "", S->keynames[i]);
 			rc = mig_error_set(err, MIG_EUSAGE, "%s: --key %s: %s has no primary key or "
 					   "unique index on exactly these columns (ON CONFLICT needs "
 					   "one)", S->base.loc->redacted, S->tmp.data, S->shown);
@@ -3381,6 +3389,8 @@ static int create_table(struct pg_store *S, struct mig_error *err)
 
 static enum mig_conflict effective_conflict(const struct mig_write_opts *o)
 {
+	if (o->mode == MIG_MODE_UPDATE || o->mode == MIG_MODE_DELETE)
+		return MIG_CONFLICT_MERGE;   /* through the staging table, by key */
 	if (o->on_conflict != MIG_CONFLICT_DEFAULT)
 		return o->on_conflict;
 	switch (o->mode) {
@@ -3404,6 +3414,10 @@ static int pg_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	if (o->drop && !o->create)
 		return mig_error_set(err, MIG_EUSAGE, "%s: --drop needs --create (the table is "
 				     "made anew from the records)", S->base.loc->redacted);
+	/* as the other backends: a plain insert instead would surprise */
+	if (o->mode != MIG_MODE_INSERT && o->on_conflict == MIG_CONFLICT_FAIL)
+		return mig_error_set(err, MIG_EUSAGE, "%s: --on-conflict fail contradicts --mode %s",
+				     S->base.loc->redacted, mig_load_mode_name(o->mode));
 	S->wo = *o;
 	S->writing = 1;
 	S->outer = o->atomic || o->dry_run;
@@ -3574,7 +3588,7 @@ static int attempt_insert(struct pg_store *S, struct pg_group *G, size_t a, size
 			if (line < a || line >= b)
 				continue;
 			G->b->items[G->item[line]].status =
-				PQgetvalue(r, k, 1)[0] == 't' ? MIG_ITEM_INSERTED : MIG_ITEM_UPDATED;
+				PQgetvalue(r, k, 1)[0] == 't' ? MIG_ITEM_INSERTED : G->matched;
 			G->staged[line] = 2;
 		}
 		for (size_t i = a; i < b; i++) {
@@ -3583,6 +3597,9 @@ static int attempt_insert(struct pg_store *S, struct pg_group *G, size_t a, size
 			if (G->keyless)
 				G->b->items[G->item[i]].status = inserted ? (inserted--, MIG_ITEM_INSERTED)
 									  : MIG_ITEM_SKIPPED;
+			else if (G->unmatched == MIG_ITEM_REJECTED)   /* --mode update */
+				mig_batch_no_key(&G->b->items[G->item[i]], "row", S->keynames,
+						 S->nkeys);
 			else
 				G->b->items[G->item[i]].status = G->unmatched;
 		}
@@ -3721,11 +3738,86 @@ static int ensure_stage(struct pg_store *S, struct mig_error *err)
 	return rc;
 }
 
+/* a.k1 = b.k1 AND a.k2 = b.k2 ... over the keys */
+static int put_key_join(struct pg_store *S, struct mig_buf *b, const char *x, const char *y)
+{
+	int rc = 0;
+
+	for (size_t k = 0; !rc && k < S->nkeys; k++) {
+		const char *name = S->cols[S->keycol[k]].name;
+		rc = mig_buf_printf(b, "%s%s.", k ? " AND " : "", x);
+		rc = rc ? rc : put_ident(S, b, name);
+		rc = rc ? rc : mig_buf_printf(b, " = %s.", y);
+		rc = rc ? rc : put_ident(S, b, name);
+	}
+	return rc;
+}
+
+/* x.k1, x.k2 ... */
+static int put_key_cols(struct pg_store *S, struct mig_buf *b, const char *x)
+{
+	int rc = 0;
+
+	for (size_t k = 0; !rc && k < S->nkeys; k++) {
+		rc = mig_buf_printf(b, "%s%s.", k ? ", " : "", x);
+		rc = rc ? rc : put_ident(S, b, S->cols[S->keycol[k]].name);
+	}
+	return rc;
+}
+
+/* ", u AS (UPDATE ... RETURNING the key)": the existing rows get the
+ * columns the records hold, and no other, so that a partial record does
+ * not meet the NOT NULL columns it lacks (an INSERT ... ON CONFLICT would:
+ * the proposed row is checked before the conflict is found).  Of records
+ * with the same key in one group (the same columns), the last one wins,
+ * as if they were applied in turn; --mode delete is DELETE ... USING. */
+static int put_change_cte(struct pg_store *S, struct mig_buf *b, const size_t *cols, size_t nc)
+{
+	int rc, n = 0;
+
+	if (S->wo.mode == MIG_MODE_DELETE) {
+		rc = mig_buf_printf(b, ", u AS (DELETE FROM %s AS d USING s WHERE ", S->qtable);
+		rc = rc ? rc : put_key_join(S, b, "d", "s");
+		rc = rc ? rc : mig_buf_puts(b, " RETURNING ");
+		rc = rc ? rc : put_key_cols(S, b, "d");
+		return rc ? rc : mig_buf_putc(b, ')');
+	}
+	rc = mig_buf_printf(b, ", u AS (UPDATE %s AS d SET ", S->qtable);
+	for (size_t i = 0; !rc && i < nc; i++) {
+		const struct pg_col *col = &S->cols[cols[i]];
+		int key = 0;
+		for (size_t k = 0; k < S->nkeys; k++)
+			key |= S->keycol[k] == cols[i];
+		if (key || col->generated || col->identity_always)
+			continue;
+		rc = n++ ? mig_buf_puts(b, ", ") : 0;
+		rc = rc ? rc : put_ident(S, b, col->name);
+		rc = rc ? rc : mig_buf_puts(b, " = m.");
+		rc = rc ? rc : put_ident(S, b, col->name);
+	}
+	if (!rc && !n) {   /* only the key: a no-op update still finds the row */
+		rc = put_ident(S, b, S->cols[S->keycol[0]].name);
+		rc = rc ? rc : mig_buf_puts(b, " = m.");
+		rc = rc ? rc : put_ident(S, b, S->cols[S->keycol[0]].name);
+	}
+	rc = rc ? rc : mig_buf_puts(b, " FROM (SELECT DISTINCT ON (");
+	rc = rc ? rc : put_key_cols(S, b, "s");
+	rc = rc ? rc : mig_buf_puts(b, ") * FROM s ORDER BY ");
+	rc = rc ? rc : put_key_cols(S, b, "s");
+	rc = rc ? rc : mig_buf_printf(b, ", s.%s DESC) m WHERE ", stage_n);
+	rc = rc ? rc : put_key_join(S, b, "d", "m");
+	rc = rc ? rc : mig_buf_puts(b, " RETURNING ");
+	rc = rc ? rc : put_key_cols(S, b, "d");
+	return rc ? rc : mig_buf_putc(b, ')');
+}
+
 /* The statements of a group whose records hold the columns cols[0..nc). */
 static int group_sql(struct pg_store *S, struct pg_group *G, const size_t *cols, size_t nc,
 		     struct mig_buf *copy, struct mig_buf *ins)
 {
 	int ident = 0, rc;
+	int only_u = S->wo.mode == MIG_MODE_UPDATE || S->wo.mode == MIG_MODE_DELETE;
+	int merge = !only_u && S->conflict == MIG_CONFLICT_MERGE && S->nkeys;
 
 	rc = mig_buf_printf(copy, "COPY %s (", S->staging ? stage_name : S->qtable);
 	if (!rc && S->staging)
@@ -3740,9 +3832,26 @@ static int group_sql(struct pg_store *S, struct pg_group *G, const size_t *cols,
 		return rc;
 
 	/* WITH s AS (the staged range), r AS (INSERT ... RETURNING key, inserted)
-	 * SELECT s.line, r.inserted FROM s JOIN r ON the key */
-	rc = mig_buf_printf(ins, "WITH s AS (SELECT * FROM %s WHERE %s >= $1 AND %s < $2), "
-			    "r AS (INSERT INTO %s AS d (", stage_name, stage_n, stage_n, S->qtable);
+	 * SELECT s.line, r.inserted FROM s JOIN r ON the key; merging, u
+	 * updates the rows that exist first and r inserts the others; update
+	 * and delete are u alone */
+	rc = mig_buf_printf(ins, "WITH s AS (SELECT * FROM %s WHERE %s >= $1 AND %s < $2)",
+			    stage_name, stage_n, stage_n);
+	if (!rc && (merge || only_u))
+		rc = put_change_cte(S, ins, cols, nc);
+	if (!rc && only_u) {
+		if (S->wo.mode == MIG_MODE_DELETE) {
+			/* one record per key is the one that deleted the row: the
+			 * first; a repeat finds nothing */
+			rc = mig_buf_printf(ins, " SELECT min(s.%s), false FROM s JOIN u ON ", stage_n);
+			rc = rc ? rc : put_key_join(S, ins, "s", "u");
+			rc = rc ? rc : mig_buf_puts(ins, " GROUP BY ");
+			return rc ? rc : put_key_cols(S, ins, "s");
+		}
+		rc = mig_buf_printf(ins, " SELECT s.%s, false FROM s JOIN u ON ", stage_n);
+		return rc ? rc : put_key_join(S, ins, "s", "u");
+	}
+	rc = rc ? rc : mig_buf_printf(ins, ", r AS (INSERT INTO %s AS d (", S->qtable);
 	for (size_t i = 0; !rc && i < nc; i++) {
 		rc = i ? mig_buf_puts(ins, ", ") : 0;
 		rc = rc ? rc : put_ident(S, ins, S->cols[cols[i]].name);
@@ -3752,7 +3861,13 @@ static int group_sql(struct pg_store *S, struct pg_group *G, const size_t *cols,
 		rc = i ? mig_buf_puts(ins, ", ") : 0;
 		rc = rc ? rc : put_ident(S, ins, S->cols[cols[i]].name);
 	}
-	rc = rc ? rc : mig_buf_printf(ins, " FROM s ORDER BY %s ON CONFLICT ", stage_n);
+	rc = rc ? rc : mig_buf_puts(ins, " FROM s");
+	if (!rc && merge) {
+		rc = mig_buf_printf(ins, " WHERE NOT EXISTS (SELECT 1 FROM %s e WHERE ", S->qtable);
+		rc = rc ? rc : put_key_join(S, ins, "e", "s");
+		rc = rc ? rc : mig_buf_putc(ins, ')');
+	}
+	rc = rc ? rc : mig_buf_printf(ins, " ORDER BY %s ON CONFLICT ", stage_n);
 	if (!rc && S->nkeys) {
 		rc = mig_buf_putc(ins, '(');
 		for (size_t k = 0; !rc && k < S->nkeys; k++) {
@@ -3810,6 +3925,10 @@ static int group_sql(struct pg_store *S, struct pg_group *G, const size_t *cols,
 		rc = rc ? rc : put_ident(S, ins, S->cols[S->keycol[k]].name);
 		rc = rc ? rc : mig_buf_puts(ins, " = r.");
 		rc = rc ? rc : put_ident(S, ins, S->cols[S->keycol[k]].name);
+	}
+	if (!rc && merge) {
+		rc = mig_buf_printf(ins, " UNION ALL SELECT s.%s, false FROM s JOIN u ON ", stage_n);
+		rc = rc ? rc : put_key_join(S, ins, "s", "u");
 	}
 	return rc;
 }
@@ -3943,7 +4062,10 @@ static int run_group(struct pg_store *S, struct mig_batch *b, const size_t *item
 	}
 	G.copy_sql = copy.data;
 	G.ins_sql = ins.data;
-	G.unmatched = S->conflict == MIG_CONFLICT_SKIP ? MIG_ITEM_SKIPPED : MIG_ITEM_INSERTED;
+	G.unmatched = S->wo.mode == MIG_MODE_UPDATE ? MIG_ITEM_REJECTED
+		      : S->wo.mode == MIG_MODE_DELETE ? MIG_ITEM_NOT_FOUND
+		      : S->conflict == MIG_CONFLICT_SKIP ? MIG_ITEM_SKIPPED : MIG_ITEM_INSERTED;
+	G.matched = S->wo.mode == MIG_MODE_DELETE ? MIG_ITEM_DELETED : MIG_ITEM_UPDATED;
 	if (S->staging) {
 		if ((rc = ensure_stage(S, err)) != 0)
 			goto out;
@@ -4036,6 +4158,13 @@ static int batch_once(struct pg_store *S, struct mig_batch *b, struct mig_error 
 			continue;
 		object_each(it->rec, mit, key, v) {
 			size_t c = field_col(S, f++, key);
+			if (S->wo.mode == MIG_MODE_DELETE) {
+				int k = 0;   /* the key names the row; the rest is ignored */
+				for (size_t j = 0; c != NO_COLUMN && j < S->nkeys; j++)
+					k |= S->keycol[j] == c;
+				if (!k)
+					continue;
+			}
 			if (c == NO_COLUMN) {
 				mig_batch_reject(it, NULL, "field %s: %s has no such column", key,
 						 S->shown);
@@ -4748,6 +4877,106 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------------ drop */
+
+/* Appends a collection name ([schema.]table, as a locator's fragment
+ * takes it) quoted: "schema"."table". */
+static int put_qualified(struct pg_store *S, struct mig_buf *b, const char *frag,
+			 struct mig_error *err)
+{
+	const char *p = frag;
+	char *x = NULL, *y = NULL;
+	int rc = 0;
+
+	if (parse_ident(&p, &x) || (*p == '.' && (p++, parse_ident(&p, &y))) || *p) {
+		rc = mig_error_set(err, MIG_EUSAGE, "%s: '%s' is not a table name ([schema.]table)",
+				   S->base.loc->redacted, frag);
+		goto out;
+	}
+	if (put_ident(S, b, y ? x : "public") || mig_buf_putc(b, '.') ||
+	    put_ident(S, b, y ? y : x))
+		rc = nomem(err);
+out:
+	free(x);
+	free(y);
+	return rc;
+}
+
+/* The tables go in one DROP TABLE, which PostgreSQL allows when the
+ * foreign keys among them stay within the list; a table outside the list
+ * that refers to one of them is refused here by name rather than dropped
+ * with CASCADE: its constraint would go, and nothing would restore it. */
+static int pg_drop(struct mig_store *st, const char *const *names, size_t n, int check_only,
+		   struct mig_error *err)
+{
+	static const char refs_sql[] =
+		"WITH t AS (SELECT pg_catalog.to_regclass(x) AS oid FROM unnest($1::text[]) x) "
+		"SELECT (SELECT n.nspname || '.' || r.relname FROM pg_catalog.pg_class r "
+		"  JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = c.conrelid), "
+		"(SELECT n.nspname || '.' || r.relname FROM pg_catalog.pg_class r "
+		"  JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = c.confrelid), "
+		"c.conname FROM pg_catalog.pg_constraint c WHERE c.contype = 'f' "
+		"AND c.confrelid IN (SELECT oid FROM t WHERE oid IS NOT NULL) "
+		"AND c.conrelid NOT IN (SELECT oid FROM t WHERE oid IS NOT NULL) "
+		"ORDER BY 1, 3 LIMIT 1";
+	struct pg_store *S = (struct pg_store *)st;
+	struct mig_buf list, drop;
+	PGresult *r = NULL;
+	const char *p[1];
+	int rc = 0, began = 0;
+
+	mig_buf_init(&list, 0);
+	mig_buf_init(&drop, 0);
+	if (!n)
+		return 0;
+	rc = mig_buf_putc(&list, '{') || mig_buf_puts(&drop, "DROP TABLE IF EXISTS ") ? nomem(err) : 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		size_t start;
+		if (i && (mig_buf_putc(&list, ',') || mig_buf_puts(&drop, ", "))) {
+			rc = nomem(err);
+			break;
+		}
+		start = list.len;
+		rc = put_qualified(S, &list, names[i], err);
+		if (!rc && quote_tail(&list, start))
+			rc = nomem(err);
+		rc = rc ? rc : put_qualified(S, &drop, names[i], err);
+	}
+	if (!rc && mig_buf_putc(&list, '}'))
+		rc = nomem(err);
+	if (rc)
+		goto out;
+	/* the check and the drop see the same catalog */
+	if ((rc = exec_cmd(S, "BEGIN", err, "starting the drop")) != 0)
+		goto out;
+	began = 1;
+	p[0] = list.data;
+	rc = query(S, &r, refs_sql, 1, p, err, "looking for foreign keys into the tables");
+	if (rc)
+		goto out;
+	if (PQntuples(r) > 0) {
+		rc = mig_error_set(err, MIG_EIO, "%s: cannot drop %s: table %s refers to it "
+				   "(foreign key %s) and is not among the tables restored; drop "
+				   "it or its constraint first, or restore it too",
+				   S->base.loc->redacted, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0),
+				   PQgetvalue(r, 0, 2));
+		goto out;
+	}
+	if (!check_only && (rc = exec_cmd(S, drop.data, err, "dropping the tables")) != 0)
+		goto out;
+	rc = exec_cmd(S, "COMMIT", err, "committing the drop");
+	began = 0;
+out:
+	if (began) {
+		struct mig_error ignored;
+		exec_cmd(S, "ROLLBACK", &ignored, "rolling back the drop");
+	}
+	PQclear(r);
+	mig_buf_free(&list);
+	mig_buf_free(&drop);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ the store */
 
 static void pg_close(struct mig_store *st)
@@ -4765,6 +4994,7 @@ static void pg_close(struct mig_store *st)
 	free(S->hint);
 	free(S->vals);
 	free(S->keycol);
+	free(S->keynames);
 	free(S->schema);
 	free(S->table);
 	free(S->qtable);
@@ -4827,4 +5057,5 @@ const struct mig_backend_ops mig_backend_pg = {
 	.describe = pg_describe,
 	.snapshot_begin = pg_snapshot_begin,
 	.native = pg_native,
+	.drop = pg_drop,
 };

@@ -76,7 +76,9 @@ enum act {
 	A_REJECT,          /* plain INSERT: the constraint rejects the record */
 	A_SKIP,            /* ON CONFLICT DO NOTHING */
 	A_UPDATE,          /* upsert / merge: ON CONFLICT(keys) DO UPDATE the fields present */
-	A_OVERWRITE        /* overwrite: ON CONFLICT(keys) DO UPDATE every non-key column */
+	A_OVERWRITE,       /* overwrite: ON CONFLICT(keys) DO UPDATE every non-key column */
+	A_UPDATE_ONLY,     /* --mode update: UPDATE ... WHERE keys, the fields present */
+	A_DELETE           /* --mode delete: DELETE ... WHERE keys */
 };
 
 struct col {
@@ -134,6 +136,7 @@ struct sq_store {
 	struct shape *last;
 	uint64_t tick;
 	int updated;           /* set by mig_upsert_updated() during a step */
+	sqlite3_stmt *del;     /* --mode delete's statement */
 
 	struct mig_buf sql;    /* statement text being built */
 	struct mig_buf txt;    /* JSON text of one value being bound */
@@ -541,6 +544,8 @@ static void shapes_flush(struct sq_store *s)
 	memset(s->shapes, 0, sizeof s->shapes);
 	s->nshapes = 0;
 	s->last = NULL;
+	sqlite3_finalize(s->del);
+	s->del = NULL;
 }
 
 static void cols_free(struct sq_store *s)
@@ -1672,9 +1677,10 @@ static int sq_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	rc = need_table(s, err);
 	if (rc)
 		return rc;
-	if (o->mode != MIG_MODE_INSERT && o->mode != MIG_MODE_UPSERT)
-		return mig_error_set(err, MIG_EUSAGE, "%s: sqlite backend supports --mode insert|upsert",
-				     where(s));
+	if (o->mode != MIG_MODE_INSERT && o->mode != MIG_MODE_UPSERT &&
+	    o->mode != MIG_MODE_UPDATE && o->mode != MIG_MODE_DELETE)
+		return mig_error_set(err, MIG_EUSAGE, "%s: sqlite backend supports --mode "
+				     "insert|upsert|update|delete", where(s));
 	if (o->mode == MIG_MODE_UPSERT && o->on_conflict == MIG_CONFLICT_FAIL)
 		return mig_error_set(err, MIG_EUSAGE,
 				     "%s: --on-conflict fail contradicts --mode upsert", where(s));
@@ -1695,15 +1701,23 @@ static int sq_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	case MIG_CONFLICT_OVERWRITE: act = A_OVERWRITE; break;
 	default: act = o->mode == MIG_MODE_UPSERT ? A_UPDATE : A_REJECT; break;
 	}
-	int keyed = o->mode == MIG_MODE_UPSERT || act == A_UPDATE || act == A_OVERWRITE;
+	if (o->mode == MIG_MODE_UPDATE || o->mode == MIG_MODE_DELETE) {
+		if (o->on_conflict != MIG_CONFLICT_DEFAULT)
+			return mig_error_set(err, MIG_EUSAGE, "%s: --on-conflict cannot go with "
+					     "--mode %s", where(s), mig_load_mode_name(o->mode));
+		act = o->mode == MIG_MODE_UPDATE ? A_UPDATE_ONLY : A_DELETE;
+	}
+	int keyed = o->mode == MIG_MODE_UPSERT || act == A_UPDATE || act == A_OVERWRITE ||
+		    act == A_UPDATE_ONLY || act == A_DELETE;
 	size_t nkeys = 0;
 	if (o->keys)
 		while ((!o->nkeys || nkeys < o->nkeys) && o->keys[nkeys])
 			nkeys++;
 	if (keyed && !nkeys)
 		return mig_error_set(err, MIG_EUSAGE, "%s: %s needs --key", where(s),
-				     o->mode == MIG_MODE_UPSERT ? "--mode upsert"
-				     : "--on-conflict overwrite or merge");
+				     o->mode != MIG_MODE_INSERT ? (o->mode == MIG_MODE_UPSERT
+				     ? "--mode upsert" : o->mode == MIG_MODE_UPDATE ? "--mode update"
+				     : "--mode delete") : "--on-conflict overwrite or merge");
 	if (o->drop && !o->create)
 		return mig_error_set(err, MIG_EUSAGE, "%s: --drop needs --create", where(s));
 
@@ -1748,11 +1762,17 @@ static int sq_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 			goto out;
 		s->native_pending = 1;
 	}
-	if (s->exists && keyed) {
+	if (s->exists && keyed && act != A_UPDATE_ONLY && act != A_DELETE) {
 		rc = probe_upsert(s, err);
 		if (rc)
 			goto out;
 	}
+	for (size_t i = 0; s->exists && (act == A_UPDATE_ONLY || act == A_DELETE) && i < nkeys; i++)
+		if (find_col(s, s->keys[i], i) < 0) {
+			rc = mig_error_set(err, MIG_EUSAGE, "%s: key %s is not a column of the table",
+					   where(s), s->keys[i]);
+			goto out;
+		}
 	if (s->long_tx)
 		rc = tx_begin(s, err);
 out:
@@ -1973,6 +1993,54 @@ static int is_key_col(const struct sq_store *s, const char *name)
 	return 0;
 }
 
+/* UPDATE t SET c = ?i ... WHERE k = ?j ...: parameter i is the record's
+ * i-th field, as bind_record binds them. */
+static int build_update(struct sq_store *s, struct shape *sh, struct mig_batch_item *it,
+			struct mig_error *err)
+{
+	struct mig_buf *q = &s->sql;
+	size_t nset = 0, first_key = 0;
+	int rc;
+
+	rc = mig_buf_puts(q, "UPDATE ");
+	rc = rc ? rc : put_ident(q, s->table);
+	for (size_t i = 0; !rc && i < sh->nf; i++) {
+		const char *c = s->cols[sh->col[i]].name;
+		if (is_key_col(s, c)) {
+			first_key = first_key ? first_key : i + 1;
+			continue;
+		}
+		rc = mig_buf_puts(q, nset++ ? ", " : " SET ");
+		rc = rc ? rc : put_ident(q, c);
+		rc = rc ? rc : mig_buf_printf(q, " = ?%zu", i + 1);
+	}
+	if (!rc && !nset) {   /* keys alone: a no-op update still finds the row */
+		rc = mig_buf_puts(q, " SET ");
+		rc = rc ? rc : put_ident(q, s->cols[sh->col[first_key - 1]].name);
+		rc = rc ? rc : mig_buf_printf(q, " = ?%zu", first_key);
+	}
+	for (size_t k = 0; !rc && k < s->wo.nkeys; k++) {
+		size_t i = 0;
+		while (i < sh->nf && sqlite3_stricmp(s->cols[sh->col[i]].name, s->keys[k]))
+			i++;
+		rc = mig_buf_puts(q, k ? " AND " : " WHERE ");
+		rc = rc ? rc : put_ident(q, s->cols[sh->col[i]].name);
+		rc = rc ? rc : mig_buf_printf(q, " = ?%zu", i + 1);
+	}
+	if (rc)
+		return oom(err);
+	if (prepare(s, &sh->ins, q->data, 1) == SQLITE_OK)
+		return 0;
+	{
+		char cb[16];
+		int xrc = sqlite3_extended_errcode(s->db);
+		if (is_store_error(xrc))
+			return sq_fail(s, err, "preparing a statement");
+		mig_batch_reject(it, code_name(xrc, cb), "%s", sqlite3_errmsg(s->db));
+		return 1;
+	}
+}
+
 static int build_statement(struct sq_store *s, struct shape *sh, struct mig_batch_item *it,
 			   struct mig_error *err)
 {
@@ -1983,6 +2051,8 @@ static int build_statement(struct sq_store *s, struct shape *sh, struct mig_batc
 	size_t i;
 
 	mig_buf_reset(q);
+	if (s->act == A_UPDATE_ONLY)
+		return build_update(s, sh, it, err);
 	rc = mig_buf_puts(q, "INSERT INTO ");
 	if (!rc)
 		rc = put_ident(q, s->table);
@@ -2331,11 +2401,57 @@ static int step(struct sq_store *s, sqlite3_stmt *st, struct mig_batch_item *it,
 	return 1;
 }
 
+/* --mode delete: DELETE FROM t WHERE k1 = ?1 ..., the record's other
+ * fields ignored. */
+static int delete_record(struct sq_store *s, struct mig_batch_item *it, struct mig_error *err)
+{
+	int rc;
+
+	if (!s->del) {
+		struct mig_buf *q = &s->sql;
+		mig_buf_reset(q);
+		rc = mig_buf_puts(q, "DELETE FROM ");
+		rc = rc ? rc : put_ident(q, s->table);
+		for (size_t k = 0; !rc && k < s->wo.nkeys; k++) {
+			rc = mig_buf_puts(q, k ? " AND " : " WHERE ");
+			rc = rc ? rc : put_ident(q, s->keys[k]);
+			rc = rc ? rc : mig_buf_printf(q, " = ?%zu", k + 1);
+		}
+		if (rc)
+			return oom(err);
+		if (prepare(s, &s->del, q->data, 1) != SQLITE_OK)
+			return sq_fail(s, err, "preparing the DELETE");
+	}
+	for (size_t k = 0; k < s->wo.nkeys; k++) {
+		int c = find_col(s, s->keys[k], k);
+		if (c < 0) {   /* the table changed under us */
+			mig_batch_reject(it, NULL, "key %s is not a column of table %s", s->keys[k],
+					 s->table);
+			sqlite3_clear_bindings(s->del);
+			return 0;
+		}
+		rc = bind_value(s, s->del, (int)k + 1, s->keys[k], json_object_get(it->rec, s->keys[k]),
+				&s->cols[c], it);
+		if (rc) {
+			sqlite3_clear_bindings(s->del);
+			return rc < 0 ? oom(err) : 0;
+		}
+	}
+	rc = step(s, s->del, it, err);
+	sqlite3_clear_bindings(s->del);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	it->status = sqlite3_changes(s->db) > 0 ? MIG_ITEM_DELETED : MIG_ITEM_NOT_FOUND;
+	return 0;
+}
+
 static int write_record(struct sq_store *s, struct mig_batch_item *it, struct mig_error *err)
 {
 	struct shape *sh;
 	int rc;
 
+	if (s->act == A_DELETE)
+		return delete_record(s, it, err);
 	rc = get_shape(s, it, &sh, err);
 	if (rc)
 		return rc < 0 ? rc : 0;
@@ -2345,7 +2461,12 @@ static int write_record(struct sq_store *s, struct mig_batch_item *it, struct mi
 		rc = step(s, sh->ins, it, err);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	if (s->updated)
+	if (s->act == A_UPDATE_ONLY) {
+		if (sqlite3_changes(s->db) > 0)
+			it->status = MIG_ITEM_UPDATED;
+		else
+			mig_batch_no_key(it, "row", s->wo.keys, s->wo.nkeys);
+	} else if (s->updated)
 		it->status = MIG_ITEM_UPDATED;
 	else if (sqlite3_changes(s->db) > 0)
 		it->status = MIG_ITEM_INSERTED;

@@ -208,16 +208,17 @@ static int key_checks(struct run *R, const json_t *rec, uint64_t line, json_t **
 		struct refset *r = &R->refs[i];
 		const json_t *v = mig_v_path_get(rec, r->ref->path);
 		if (!v || json_is_null(v))
-			continue;   /* a missing reference is not an orphan */
+			continue;   /* a missing reference is not an orphan, nor found */
 		mig_buf_reset(&R->key);
 		if (mig_v_key_text(&R->key, v))
 			return mig_error_set(err, MIG_ENOMEM, "out of memory");
-		if (mig_v_keyset_has(r->set, R->key.data, R->key.len))
+		if (!!mig_v_keyset_has(r->set, R->key.data, R->key.len) == !r->ref->absent)
 			continue;
 		mig_buf_reset(&R->msg);
-		if (mig_buf_printf(&R->msg, "%.200s not found in %s#%s", R->key.data,
-				   r->ref->locator, r->ref->field) ||
-		    add_error(errors, r->pointer, "ref", R->msg.data))
+		if (mig_buf_printf(&R->msg, "%.200s %s in %s#%s", R->key.data,
+				   r->ref->absent ? "found" : "not found", r->ref->locator,
+				   r->ref->field) ||
+		    add_error(errors, r->pointer, r->ref->absent ? "absent" : "ref", R->msg.data))
 			return mig_error_set(err, MIG_ENOMEM, "out of memory");
 	}
 	if (*errors)

@@ -378,6 +378,62 @@ has_table() {
 	[ "$(sql x.db "SELECT group_concat(v) FROM (SELECT v FROM t ORDER BY a, b)")" = "1,3,4" ] || fail "values"
 }
 
+@test "mig-load --mode update --key a,b: existing rows only, a key not found is rejected" {
+	ndjson a.ndjson '{"a":1,"b":"x","v":1,"w":"p"}' '{"a":1,"b":"y","v":2,"w":"q"}'
+	run --separate-stderr mig-load --create --key a,b -i a.ndjson 'sqlite:x.db#t'
+	status_is 0
+	ndjson b.ndjson '{"a":1,"b":"y","v":3}' '{"a":2,"b":"x","v":4}' '{"a":1,"b":"x","w":"P"}' '{"a":1,"v":9}'
+	run --separate-stderr mig-load --mode update --key a,b --reject rej.ndjson -i b.ndjson 'sqlite:x.db#t'
+	status_is 0
+	load_summary 4 0 2 2
+	[ "$(sql x.db "SELECT group_concat(v || w) FROM (SELECT v, w FROM t ORDER BY a, b)")" = "1P,3q" ] ||
+		fail "rows: $(sql x.db 'SELECT * FROM t')"
+	jq -c '[.line, .error]' rej.ndjson >got
+	printf '%s\n' '[2,"b.ndjson:2: no row with key a=2, b=\"x\""]' \
+		'[4,"b.ndjson:4: key field b missing"]' >want
+	diff got want || fail "rejects: $(cat rej.ndjson)"
+	# without --reject, the key not found stops the load
+	run --separate-stderr mig-load --mode update --key a,b -i b.ndjson 'sqlite:x.db#t'
+	status_is 1
+	stderr_has "no row with key a=2"
+}
+
+@test "mig-load --mode delete --key id: deleted and not found counted apart, other fields ignored" {
+	records 5 >a.ndjson
+	run --separate-stderr mig-load --create --key id -i a.ndjson 'sqlite:x.db#t'
+	status_is 0
+	ndjson d.ndjson '{"id":2,"name":"ignored","nocolumn":true}' '{"id":99}' '{"id":4}' '{"id":2}' '{"name":"r5"}'
+	run --separate-stderr mig-load --mode delete --key id --dry-run --reject rej.ndjson -i d.ndjson 'sqlite:x.db#t'
+	status_is 0
+	stderr_has "5 read, 2 would be deleted, 2 not found, 1 rejected"
+	[ "$(ids x.db t)" = "1,2,3,4,5" ] || fail "the dry run deleted: $(ids x.db t)"
+	run --separate-stderr mig-load --mode delete --key id --reject rej.ndjson --report r.json -i d.ndjson 'sqlite:x.db#t'
+	status_is 0
+	stderr_matches '^mig-load: sqlite:x\.db#t: 5 read, 2 deleted, 2 not found, 1 rejected \(rej\.ndjson\) in '
+	[ "$(ids x.db t)" = "1,3,5" ] || fail "rows: $(ids x.db t)"
+	report_is r.json deleted 2
+	report_is r.json not_found 2
+	report_is r.json rejected 1
+	jq_true rej.ndjson '.line == 5 and (.error | test("key field id missing"))'
+}
+
+@test "mig-load --mode delete: refused with --create, --on-conflict, and into a file" {
+	records 1 >in.ndjson
+	run --separate-stderr mig-load --mode delete --key id --create -i in.ndjson 'sqlite:x.db#t'
+	usage_error mig-load
+	stderr_has "--mode delete cannot go with --create"
+	run --separate-stderr mig-load --mode delete --key id --on-conflict skip -i in.ndjson 'sqlite:x.db#t'
+	usage_error mig-load
+	stderr_has "--on-conflict cannot go with --mode delete"
+	run --separate-stderr mig-load --mode delete -i in.ndjson 'sqlite:x.db#t'
+	usage_error mig-load
+	stderr_has "--mode delete needs --key"
+	run --separate-stderr mig-load --mode delete --key id -i in.ndjson file:out.ndjson
+	status_is 2
+	stderr_has "--mode delete: a file target takes only --mode insert"
+	[ ! -e out.ndjson ] || fail "the file was written"
+}
+
 # ------------------------------------------------------ rejects by the store
 
 @test "mig-load: duplicate key in insert mode, --reject: rejected with line, stage and code" {

@@ -394,6 +394,27 @@ EOF
 	jq_true rej.ndjson '.line == 2 and .errors[0].path == "/customer/id" and .errors[0].keyword == "ref"'
 }
 
+@test "--absent PATH=sqlite:DB#TABLE#FIELD: a value found is invalid; missing and null pass" {
+	sql app.db "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');"
+	printf '%s\n' '{"id":1,"email":"a@x"}' '{"id":3,"email":"c@x"}' '{"id":4}' '{"id":5,"email":null}' \
+		'{"id":2,"email":"B@x"}' >erased.ndjson
+	run --separate-stderr mig-validate --absent 'email=sqlite:app.db#users#email' --reject rej.ndjson \
+		--max-invalid 9 -i erased.ndjson
+	status_is 0
+	[ "$output" = "$(sed 1d erased.ndjson)" ] || fail "wrong stdout: $output"
+	jq_true rej.ndjson '.line == 1 and .errors[0].keyword == "absent" and .errors[0].path == "/email"
+		and (.errors[0].message | test("found in sqlite:app.db#users#email"))'
+	# with --ref: both checks, each its own keyword
+	run --separate-stderr mig-validate --absent 'email=sqlite:app.db#users#email' \
+		--ref 'id=sqlite:app.db#users#id' --reject rej2.ndjson -i erased.ndjson
+	status_is 1
+	[ "$(jq -c '[.line, [.errors[].keyword]]' rej2.ndjson | tr -d '\n')" = \
+		'[1,["absent"]][2,["ref"]][3,["ref"]][4,["ref"]]' ] || fail "rejects: $(cat rej2.ndjson)"
+	run --separate-stderr mig-validate --absent 'email=app.db' -i erased.ndjson
+	usage_error mig-validate
+	stderr_has "--absent takes PATH=LOCATOR#FIELD"
+}
+
 @test "--ref to a store that cannot be read: exit 3" {
 	run --separate-stderr mig-validate --ref 'a=nosuch.ndjson#id' <<<'{"a":1}'
 	status_is 3

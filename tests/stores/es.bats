@@ -152,6 +152,33 @@ EOF
 	[ "$(source_of "$I" 2 | jq -S -c .)" = '{"a":2,"d":5}' ] || fail "merge: $(source_of "$I" 2)"
 }
 
+@test "es: --mode update rejects a key not found; --mode delete deletes by key, 404 counted as not found" {
+	ndjson in.ndjson '{"id":1,"a":1,"b":"x"}' '{"id":2,"a":2,"b":"y"}' '{"id":3,"a":3}'
+	mig-load -q --create --key id "$E" -i in.ndjson
+	ndjson up.ndjson '{"id":1,"a":10}' '{"id":7,"a":70}' '{"id":2,"b":"Y"}'
+	run --separate-stderr mig-load --mode update --key id "$E" -i up.ndjson --reject rej.ndjson
+	status_is 0
+	load_summary 3 0 2 1
+	jq_true rej.ndjson '.line == 2 and (.error | endswith("no document with key id=7"))'
+	[ "$(source_of "$I" 1 | jq -S -c .)" = '{"a":10,"b":"x","id":1}' ] || fail "update: $(source_of "$I" 1)"
+	[ "$(docs "$I")" = 3 ] || fail "a document was added"
+	ndjson del.ndjson '{"id":3,"a":"ignored"}' '{"id":77}' '{"id":3}' '{"a":1}'
+	run --separate-stderr mig-load --mode delete --key id "$E" -i del.ndjson --dry-run --reject rej2.ndjson
+	status_is 0
+	stderr_has "4 read, 1 would be deleted, 2 not found, 1 rejected"
+	[ "$(docs "$I")" = 3 ] || fail "the dry run deleted"
+	run --separate-stderr mig-load --mode delete --key id "$E" -i del.ndjson --reject rej3.ndjson --report r.json
+	status_is 0
+	stderr_has "4 read, 1 deleted, 2 not found, 1 rejected"
+	jq_true r.json '.deleted == 1 and .not_found == 2 and .rejected == 1'
+	jq_true rej3.ndjson '.line == 4 and (.error | endswith("key field id missing"))'
+	[ "$(docs "$I")" = 2 ] || fail "not deleted"
+	[ "$(source_of "$I" 3)" = null ] || fail "document 3 is still there"
+	run --separate-stderr mig-load --mode merge --key id --on-conflict fail "$E" -i up.ndjson
+	status_is 2
+	stderr_has "--on-conflict fail contradicts --mode merge"
+}
+
 @test "es: --key fields make the _id (one: its value; several: a JSON array); routing_field routes" {
 	ndjson in.ndjson '{"org":"acme","n":7,"v":1}' '{"org":"beta","n":8,"v":2}'
 	run --separate-stderr mig-load --create --key org,n "$E" -i in.ndjson

@@ -301,6 +301,38 @@ KNOWN_UNSTORABLE='^(decimal128-[0-9]+|code|code_w_scope|dbpointer|symbol|minkey|
 
 # ---------------------------------------------------------------- load
 
+@test "--mode update: existing documents only, a key not found is rejected; --mode delete counts" {
+	ndjson base.ndjson '{"_id":1,"k":"a","x":1,"y":1}' '{"_id":2,"k":"b","x":2}' '{"_id":3,"k":"c","x":3}'
+	mig-load -q "$M#u" -i base.ndjson --create --key k
+	# _id is not the key and stays; a key not found is not inserted
+	ndjson up.ndjson '{"k":"a","x":10}' '{"k":"zz","x":9}' '{"k":"b","_id":99,"y":2}' '{"x":0}'
+	run --separate-stderr mig-load "$M#u" -i up.ndjson --mode update --key k --reject rej.ndjson
+	status_is 0
+	load_summary 4 0 2 2
+	jq_true <(mig-extract -q "$M#u" --where '{"k":"a"}') '. == {"_id":1,"k":"a","x":10,"y":1}'
+	jq_true <(mig-extract -q "$M#u" --where '{"k":"b"}') '. == {"_id":2,"k":"b","x":2,"y":2}'
+	count_is u 3
+	jq -c '[.line, .error]' rej.ndjson >got
+	printf '%s\n' '[2,"up.ndjson:2: no document with key k=\"zz\""]' \
+		'[4,"up.ndjson:4: the record has no key field \"k\""]' >want
+	diff got want || fail "rejects: $(cat rej.ndjson)"
+	# delete: other fields ignored, a key repeated deletes once, a dry run writes nothing
+	ndjson del.ndjson '{"k":"a","x":"whatever"}' '{"k":"nope"}' '{"k":"a"}' '{"k":"c"}'
+	run --separate-stderr mig-load "$M#u" -i del.ndjson --mode delete --key k --dry-run
+	status_is 0
+	stderr_has "4 read, 2 would be deleted, 2 not found, 0 rejected"
+	count_is u 3
+	run --separate-stderr mig-load "$M#u" -i del.ndjson --mode delete --key k --report r.json
+	status_is 0
+	stderr_has "4 read, 2 deleted, 2 not found, 0 rejected"
+	jq_true r.json '.deleted == 2 and .not_found == 2'
+	count_is u 1
+	count_is u 1 '{"k":"b"}'
+	run --separate-stderr mig-load "$M#u" -i del.ndjson --mode upsert --key k --on-conflict fail
+	status_is 2
+	stderr_has "--on-conflict fail contradicts --mode upsert"
+}
+
 @test "upsert, replace and merge by --key" {
 	ndjson base.ndjson '{"_id":1,"k":"a","x":1,"y":1}' '{"_id":2,"k":"b","x":2}'
 	mig-load -q "$M#u" -i base.ndjson --create --key k

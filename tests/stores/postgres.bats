@@ -443,11 +443,89 @@ EOF
 	stderr_has "1 inserted, 0 updated, 1 skipped, 0 rejected"
 	[ "$(pgq "SELECT a FROM t WHERE id = 1")" = one ] || fail "overwritten"
 	ndjson in2.ndjson '{"id":2,"a":"TWO"}' '{"id":3,"a":"three"}'
-	run --separate-stderr mig-load --mode upsert --key id --on-conflict fail --reject rej.ndjson "$L.t" -i in2.ndjson
+	run --separate-stderr mig-load --on-conflict fail --reject rej.ndjson "$L.t" -i in2.ndjson
 	status_is 0
 	load_summary 2 1 0 1
 	jq_true rej.ndjson '.code == "23505" and .record.id == 2'
 	[ "$(pgq "SELECT string_agg(id || a, ',' ORDER BY id) FROM t")" = "1one,2two,3three" ] || fail "$(pgq 'TABLE t')"
+	# an updating mode that may not update is refused, as by the other backends
+	for mode in upsert replace merge; do
+		run --separate-stderr mig-load --mode $mode --key id --on-conflict fail "$L.t" -i in2.ndjson
+		status_is 2
+		stderr_has "--on-conflict fail contradicts --mode $mode"
+	done
+	[ "$(pgq "SELECT string_agg(id || a, ',' ORDER BY id) FROM t")" = "1one,2two,3three" ] || fail "$(pgq 'TABLE t')"
+}
+
+@test "postgres: merge and upsert update only the columns a partial record holds" {
+	pgq "CREATE TABLE t (id int PRIMARY KEY, name text NOT NULL, c int, d text NOT NULL DEFAULT 'x');
+		INSERT INTO t VALUES (1, 'a', 1, 'p'), (2, 'b', 2, 'q'), (3, 'c', 3, 'r')"
+	# id 9 is new and lacks name: rejected with the server's message; id 1
+	# twice in a batch: the last wins
+	ndjson in.ndjson '{"id":1,"c":10}' '{"id":2,"c":20}' '{"id":9,"c":90}' \
+		'{"id":8,"c":80,"name":"new"}' '{"id":1,"c":11}'
+	for mode in merge upsert; do
+		run --separate-stderr mig-load --mode $mode --key id --reject rej.ndjson "$L.t" -i in.ndjson
+		status_is 0
+		if [ $mode = merge ]; then load_summary 5 1 3 1; else load_summary 5 0 4 1; fi
+		jq_true rej.ndjson '.code == "23502" and .record.id == 9 and (.error | test("null value in column \"name\""))'
+	done
+	[ "$(pgq "SELECT string_agg(id || ':' || name || ':' || c || ':' || d, ',' ORDER BY id) FROM t")" = \
+		"1:a:11:p,2:b:20:q,3:c:3:r,8:new:80:x" ] || fail "$(pgq 'TABLE t')"
+}
+
+@test "postgres: --mode update updates existing rows only, and rejects a key it does not find" {
+	pgq "CREATE TABLE t (id int, k2 text, name text NOT NULL, c int, PRIMARY KEY (id, k2));
+		INSERT INTO t VALUES (1, 'x', 'a', 1), (2, 'x', 'b', 2)"
+	ndjson in.ndjson '{"id":1,"k2":"x","c":10}' '{"id":7,"k2":"x","c":70}' \
+		'{"id":2,"k2":"x","name":"B"}' '{"id":2,"k2":"y","c":0}' '{"id":1,"c":3}'
+	run --separate-stderr mig-load --mode update --key id,k2 --reject rej.ndjson "$L.t" -i in.ndjson
+	status_is 0
+	load_summary 5 0 2 3
+	jq -c '[.line, .error]' rej.ndjson >got
+	printf '%s\n' '[2,"stdin:2: no row with key id=7, k2=\"x\""]' \
+		'[4,"stdin:4: no row with key id=2, k2=\"y\""]' '[5,"stdin:5: key field k2 is missing"]' >want
+	sed -i 's/in\.ndjson:/stdin:/' got
+	diff got want || fail "rejects: $(cat rej.ndjson)"
+	[ "$(pgq "SELECT string_agg(id || k2 || ':' || name || ':' || c, ',' ORDER BY id) FROM t")" = \
+		"1x:a:10,2x:B:2" ] || fail "$(pgq 'TABLE t')"
+	# without --reject, the first key not found stops the load (exit 1)
+	ndjson in2.ndjson '{"id":5,"k2":"x","c":1}'
+	run --separate-stderr mig-load --mode update --key id,k2 "$L.t" -i in2.ndjson
+	status_is 1
+	stderr_has "no row with key id=5"
+	# a dry run counts the same and writes nothing
+	run --separate-stderr mig-load --mode update --key id,k2 --dry-run --reject rej2.ndjson "$L.t" -i in.ndjson
+	status_is 0
+	stderr_has "5 read, 0 would be inserted, 2 would be updated, 0 skipped, 3 rejected"
+	[ "$(pgq "SELECT string_agg(id || k2 || ':' || name || ':' || c, ',' ORDER BY id) FROM t")" = \
+		"1x:a:10,2x:B:2" ] || fail "$(pgq 'TABLE t')"
+}
+
+@test "postgres: --mode delete deletes by key and counts what it did not find" {
+	pgq "CREATE TABLE t (id int PRIMARY KEY, name text NOT NULL);
+		CREATE TABLE child (id int PRIMARY KEY, t_id int REFERENCES t (id));
+		INSERT INTO t SELECT g, 'n' || g FROM generate_series(1, 10) g;
+		INSERT INTO child VALUES (1, 5)"
+	# other fields are ignored, a key repeated is found once; 5 is referred to
+	ndjson in.ndjson '{"id":3,"name":"whatever","nocolumn":1}' '{"id":77}' '{"id":3}' \
+		'{"id":4}' '{"id":5}' '{"name":"n6"}'
+	run --separate-stderr mig-load --mode delete --key id --dry-run --reject rej.ndjson "$L.t" -i in.ndjson
+	status_is 0
+	stderr_has "6 read, 2 would be deleted, 2 not found, 2 rejected"
+	rows_are t 10
+	run --separate-stderr mig-load --mode delete --key id --reject rej.ndjson --report rep.json "$L.t" -i in.ndjson
+	status_is 0
+	stderr_has "6 read, 2 deleted, 2 not found, 2 rejected"
+	jq_true rep.json '.mode == "delete" and .deleted == 2 and .not_found == 2 and .rejected == 2'
+	jq -c '[.line, .code]' rej.ndjson >got
+	printf '%s\n' '[5,"23503"]' '[6,null]' >want
+	diff got want || fail "rejects: $(cat rej.ndjson)"
+	[ "$(pgq "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")" = "1,2,5,6,7,8,9,10" ] ||
+		fail "$(pgq 'TABLE t')"
+	run --separate-stderr mig-load --mode delete --key id --create "$L.t" -i in.ndjson
+	status_is 2
+	stderr_has "--mode delete cannot go with --create"
 }
 
 @test "postgres: --key without a unique index says so" {
