@@ -16,6 +16,9 @@ struct loader {
 	const char *name;            /* the input's name, for messages */
 	struct mig_batch batch;
 	size_t cap;
+	/* the batch's lines, for a backend with write_prepare */
+	struct mig_buf raw;
+	size_t *rawoff;
 	char last[MIG_ERROR_MAX];    /* the newest reject's reason */
 	uint64_t done_line;          /* input committed through this line */
 };
@@ -110,6 +113,8 @@ static int flush(struct loader *L, struct mig_error *err)
 
 	if (!b->n)
 		return 0;
+	for (size_t i = 0; L->rawoff && i < b->n; i++)
+		b->items[i].raw = L->raw.data + L->rawoff[i];
 	rc = L->st->ops->write_batch(L->st, b, err);
 	if (rc) {
 		mig_error_prefix(err, "batch %llu (input lines %llu-%llu)",
@@ -136,7 +141,16 @@ static int flush(struct loader *L, struct mig_error *err)
 				break;
 			snprintf(why, sizeof why, "%s:%llu: %s", L->name,
 				 (unsigned long long)it->line, it->error ? it->error : "rejected");
-			rc = reject(L, it->rec, NULL, 0, it->line, why, it->code, err);
+			if (!it->rec && it->raw) {
+				/* taken as text by the backend: the reject keeps the object */
+				struct mig_line ln = { .data = it->raw, .len = it->rawlen,
+						       .lineno = it->line };
+				struct mig_error perr;
+				if (mig_record_parse(&it->rec, &ln, L->name, &perr))
+					it->rec = NULL;
+			}
+			rc = reject(L, it->rec, it->rec ? NULL : it->raw, it->rawlen, it->line,
+				    why, it->code, err);
 			if (rc)
 				stop = 1;   /* the batch is committed: count the rest, stop after */
 			break;
@@ -161,7 +175,23 @@ out:
 		free(b->items[i].code);
 	}
 	b->n = 0;
+	mig_buf_reset(&L->raw);
 	return rc;
+}
+
+/* Keeps line as the text of the next item, for a backend with
+ * write_prepare; returns 0 or MIG_ENOMEM. */
+static int keep_raw(struct loader *L, const struct mig_line *line)
+{
+	struct mig_batch_item *it = &L->batch.items[L->batch.n];
+	size_t off = L->raw.len;
+
+	if (mig_buf_append(&L->raw, line->data, line->len))
+		return MIG_ENOMEM;
+	L->rawoff[L->batch.n] = off;
+	*it = (struct mig_batch_item){ .raw = L->raw.data + off, .rawlen = line->len,
+				       .line = line->lineno };
+	return 0;
 }
 
 int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
@@ -187,8 +217,14 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	L.done_line = resume;
 	L.cap = cfg->wo.batch_size ? cfg->wo.batch_size : 1000;
 	L.batch.items = calloc(L.cap, sizeof *L.batch.items);
-	if (!L.batch.items)
+	mig_buf_init(&L.raw, 0);
+	if (st->ops->write_prepare)
+		L.rawoff = calloc(L.cap, sizeof *L.rawoff);
+	if (!L.batch.items || (st->ops->write_prepare && !L.rawoff)) {
+		free(L.batch.items);
+		free(L.rawoff);
 		return mig_error_set(err, MIG_ENOMEM, "out of memory");
+	}
 	if (cfg->reader)
 		rd = cfg->reader;
 	else if ((rc = mig_reader_open(&rd, cfg->input, cfg->max_line, err)) != 0)
@@ -232,6 +268,22 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 			break;
 		}
 		stats->read++;
+		if (L.rawoff) {
+			/* the backend may take the record as it is, unparsed */
+			size_t mark = L.raw.len;
+			rc = keep_raw(&L, &line);
+			rc = rc ? rc : st->ops->write_prepare(st, &L.batch, L.batch.n, err);
+			if (rc == 1) {
+				L.batch.n++;
+				goto added;
+			}
+			L.raw.len = mark;
+			if (rc) {
+				if (rc == MIG_ENOMEM)
+					mig_error_set(err, MIG_ENOMEM, "out of memory");
+				break;
+			}
+		}
 		rc = mig_record_parse(&rec, &line, L.name, &lerr);
 		if (rc) {
 			rc = reject(&L, NULL, line.data, line.len, line.lineno, lerr.msg, NULL, err);
@@ -248,8 +300,24 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 				break;
 			continue;
 		}
-		L.batch.items[L.batch.n++] = (struct mig_batch_item){ .rec = rec,
-								      .line = line.lineno };
+		L.batch.items[L.batch.n] = (struct mig_batch_item){ .rec = rec,
+								    .line = line.lineno };
+		if (L.rawoff) {
+			if (keep_raw(&L, &line) == 0) {
+				L.batch.items[L.batch.n].rec = rec;
+				rc = st->ops->write_prepare(st, &L.batch, L.batch.n, err);
+			} else {
+				rc = MIG_ENOMEM;
+			}
+			if (rc) {
+				L.batch.n++;   /* the batch owns rec now */
+				if (rc == MIG_ENOMEM)
+					mig_error_set(err, MIG_ENOMEM, "out of memory");
+				break;
+			}
+		}
+		L.batch.n++;
+added:
 		if (L.batch.n == L.cap && (rc = flush(&L, err)) != 0)
 			break;
 		stats->bytes = mig_reader_offset(rd);
@@ -280,6 +348,8 @@ out:
 	for (size_t i = 0; i < L.batch.n; i++)
 		json_decref(L.batch.items[i].rec);
 	free(L.batch.items);
+	free(L.rawoff);
+	mig_buf_free(&L.raw);
 	{
 		int crc = mig_rejects_close(L.rj, rc ? &lerr : err);
 		if (!rc)

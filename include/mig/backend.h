@@ -114,7 +114,11 @@ enum mig_item_status {
 };
 
 struct mig_batch_item {
-	json_t *rec;           /* borrowed from the batch's owner */
+	json_t *rec;           /* borrowed from the batch's owner; NULL for a
+				* record the backend took as text (write_prepare) */
+	const char *raw;       /* the record's line (write_prepare backends only),
+				* valid until the batch is written, or NULL */
+	size_t rawlen;
 	uint64_t line;         /* input line number, for rejects */
 	enum mig_item_status status;
 	char *error;           /* malloc'd reason when REJECTED (backend sets) */
@@ -198,6 +202,18 @@ struct mig_backend_ops {
 	 * each other; NULL elsewhere (write_begin's drop then serves). */
 	int (*drop)(struct mig_store *st, const char *const *names, size_t n, int check_only,
 		    struct mig_error *err);
+
+	/* Optional: sees each record as it is read, so that the backend can
+	 * convert and send it while the batch fills (the store works while
+	 * the next lines are read).  Called for b->items[i] just filled:
+	 * first with rec NULL and raw set; returns 1 when the backend took
+	 * the record from its text (rec stays NULL: it is never parsed unless
+	 * the backend asks), 0 when it wants it parsed.  After a 0 and a
+	 * successful parse and check, called again with rec set (returns 0).
+	 * Returns MIG_ENOMEM when out of memory; a store failure waits for
+	 * write_batch, which says it. */
+	int (*write_prepare)(struct mig_store *st, struct mig_batch *b, size_t i,
+			     struct mig_error *err);
 };
 
 /* The registry. */

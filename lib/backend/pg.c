@@ -93,6 +93,7 @@
 #include "mig/backend.h"
 #include "mig/buf.h"
 #include "mig/log.h"
+#include "mig/stream.h"
 
 /* Built-in type OIDs (fixed in PostgreSQL's catalog: pg_type_d.h). */
 enum {
@@ -208,6 +209,17 @@ struct pg_store {
 	struct mig_buf data;      /* a group's COPY lines */
 	char last_state[6];       /* SQLSTATE of the last failure */
 	json_t *post_ddl;         /* statements for write_end: foreign keys, indexes */
+	/* the batch's first group, streamed while the batch is read */
+	int st_on;                /* its COPY is open */
+	int st_dead;              /* this batch does not stream */
+	int st_broken;            /* sending failed: write_batch says why */
+	uint64_t st_sig[4];       /* its columns (ST_WORDS) */
+	size_t *st_cols, st_nc;
+	struct mig_buf st_copy;   /* its COPY statement */
+	size_t *st_item, *st_off, st_m, st_cap;   /* as pg_group's item, off, m */
+	size_t st_sent;           /* bytes of S->data sent */
+	struct mig_buf fbuf;      /* fast_record: the fields' texts */
+	size_t *fpos, *flen, fcap;
 
 	int snap_held;            /* snapshot_begin's transaction is open */
 };
@@ -2814,6 +2826,8 @@ static int infer_fields(struct pg_store *S, struct mig_batch *b, json_t **out,
 	return rc;
 }
 
+static void stream_drop(struct pg_store *S, struct mig_batch *b);
+
 /* --create without --schema: fields that appear in later batches become
  * new columns, as the first batch's fields made the table. */
 static int add_columns(struct pg_store *S, struct mig_batch *b, struct mig_error *err)
@@ -2837,6 +2851,7 @@ static int add_columns(struct pg_store *S, struct mig_batch *b, struct mig_error
 		rc = nomem(err);
 		goto out;
 	}
+	stream_drop(S, b);   /* no ALTER TABLE while its COPY is open */
 	rc = exec_cmd(S, q->data, err, "adding columns for new fields");
 	rc = rc ? rc : setup_target(S, err);
 out:
@@ -3943,6 +3958,51 @@ static void copy_abort(struct pg_store *S, const char *why)
 		PQclear(r);
 }
 
+#define NO_LINE ((size_t)-1)
+
+/* Appends the COPY line of a parsed record (its columns cols[0..nc),
+ * after "stage\t" unless stage is NO_LINE) to S->data.  Returns 0,
+ * MIG_ENOMEM, or MIG_EDATA when a value cannot be written: the record is
+ * rejected, and S->data is as it was. */
+static int copy_line(struct pg_store *S, struct mig_batch_item *it, const size_t *cols,
+		     size_t nc, size_t stage)
+{
+	struct mig_error why;
+	size_t start = S->data.len, f = 0, col;
+	const char *key;
+	json_t *fv;
+	int rc;
+
+	for (size_t i = 0; i < nc; i++)
+		S->vals[cols[i]] = NULL;
+	object_each(it->rec, mit, key, fv)
+		if ((col = field_col(S, f++, key)) != NO_COLUMN)
+			S->vals[col] = fv;
+	rc = stage != NO_LINE ? mig_buf_printf(&S->data, "%zu\t", stage) : 0;
+	for (size_t i = 0; !rc && i < nc; i++) {
+		struct pg_col *c = &S->cols[cols[i]];
+		const json_t *v = S->vals[cols[i]];
+		size_t s0;
+		if (i && (rc = mig_buf_putc(&S->data, '\t')) != 0)
+			break;
+		if (!v || json_is_null(v)) {
+			rc = mig_buf_append(&S->data, "\\N", 2);
+			continue;
+		}
+		s0 = S->data.len;
+		rc = to_text(S, &S->data, c->t, v, &why);
+		if (rc == MIG_EDATA) {
+			mig_batch_reject(it, NULL, "field %s: %s", c->name, why.msg);
+			break;
+		}
+		rc = rc ? rc : copy_escape_tail(&S->data, s0);
+	}
+	rc = rc ? rc : mig_buf_putc(&S->data, '\n');
+	if (rc)
+		S->data.len = start;
+	return rc;
+}
+
 /* The first attempt at a group: each record is converted to a COPY line
  * and sent as the lines pile up, so that the server inserts while we
  * convert (the two take turns otherwise).  A record that cannot be
@@ -3952,7 +4012,6 @@ static int attempt_copy_convert(struct pg_store *S, struct pg_group *G, size_t a
 				PGresult **fail, struct mig_error *err)
 {
 	const size_t chunk = 64 * 1024;
-	struct mig_error why;
 	size_t sent = 0;
 	PGresult *r = PQexec(S->conn, G->copy_sql);
 	int rc = 0;
@@ -3970,39 +4029,12 @@ static int attempt_copy_convert(struct pg_store *S, struct pg_group *G, size_t a
 	G->off[0] = 0;
 	for (size_t k = 0; k < G->nin; k++) {
 		struct mig_batch_item *it = &G->b->items[G->in[k]];
-		size_t start = S->data.len, f = 0, col;
-		const char *key;
-		json_t *fv;
-		for (size_t i = 0; i < G->nc; i++)
-			S->vals[G->cols[i]] = NULL;
-		object_each(it->rec, mit, key, fv)
-			if ((col = field_col(S, f++, key)) != NO_COLUMN)
-				S->vals[col] = fv;
-		rc = S->staging ? mig_buf_printf(&S->data, "%zu\t", G->m) : 0;
-		for (size_t i = 0; !rc && i < G->nc; i++) {
-			struct pg_col *c = &S->cols[G->cols[i]];
-			const json_t *v = S->vals[G->cols[i]];
-			size_t s0;
-			if (i && (rc = mig_buf_putc(&S->data, '\t')) != 0)
-				break;
-			if (!v || json_is_null(v)) {
-				rc = mig_buf_append(&S->data, "\\N", 2);
-				continue;
-			}
-			s0 = S->data.len;
-			rc = to_text(S, &S->data, c->t, v, &why);
-			if (rc == MIG_EDATA) {
-				mig_batch_reject(it, NULL, "field %s: %s", c->name, why.msg);
-				break;
-			}
-			rc = rc ? rc : copy_escape_tail(&S->data, s0);
-		}
+		rc = copy_line(S, it, G->cols, G->nc, S->staging ? G->m : NO_LINE);
 		if (rc == MIG_EDATA) {
-			S->data.len = start;
 			rc = 0;
 			continue;
 		}
-		if (rc || (rc = mig_buf_putc(&S->data, '\n')) != 0) {
+		if (rc) {
 			copy_abort(S, "out of memory");
 			return nomem(err);
 		}
@@ -4040,6 +4072,711 @@ static int attempt_copy_convert(struct pg_store *S, struct pg_group *G, size_t a
 	while ((r = PQgetResult(S->conn)) != NULL)
 		PQclear(r);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ load: records sent as they are read
+ *
+ * Why: converting a batch and then waiting for the server to insert it
+ * made the two take turns (mig-load 10.4 s for 1M rows, of which 6.5 s
+ * CPU: tests/bench/pg-copy).  write_prepare converts each record as it
+ * is read and streams the batch's first group into a COPY that is open
+ * while the rest of the batch is read; write_batch then only ends it.
+ * Most records are converted straight from their JSON text to COPY text
+ * (fast_record), without building Jansson values: half of mig-load's
+ * time was parsing, checking and freeing them.  Anything that text path
+ * does not know for certain (escaped keys, wrappers other than a $date
+ * or $numberDecimal field, numbers beyond int64 or double, a NUL, ...)
+ * goes the way it always went: parsed, checked, converted by to_text. */
+
+#define ST_WORDS 4                 /* streams for tables of up to 256 columns */
+#define ST_CHUNK ((size_t)32 * 1024)
+#define FJ_MAX_DEPTH 64
+#define FJ_MAX_KEYS 32
+
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0;
+ * the rules of stream.c's parser. */
+static size_t fs_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t k;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		k = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+		k = 2;
+	else if (c >= 0xF0 && c <= 0xF4)
+		k = 3;
+	else
+		return 0;
+	if ((size_t)(end - p) <= k)
+		return 0;
+	for (size_t i = 1; i <= k; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
+	    (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
+		return 0;
+	return k + 1;
+}
+
+static inline const char *fs_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The JSON string at p (its opening quote), decoded and appended to out.
+ * Returns the end of the string (past the closing quote), or NULL when it
+ * is not a string JSON allows, or holds a NUL, or memory ran out.
+ * *escaped says whether it had escapes (else the text is the value). */
+static const char *fs_string(const char *p, const char *end, struct mig_buf *out, int *escaped)
+{
+	const unsigned char *q = (const unsigned char *)p + 1, *e = (const unsigned char *)end;
+	const unsigned char *run = q;
+
+	*escaped = 0;
+	for (;;) {
+		while (q < e && *q >= 0x20 && *q != '"' && *q != '\\' && *q < 0x80)
+			q++;
+		if (q == e || *q < 0x20)
+			return NULL;
+		if (*q == '"')
+			break;
+		if (*q >= 0x80) {
+			size_t k = fs_utf8_len(q, e);
+			if (!k)
+				return NULL;
+			q += k;
+			continue;
+		}
+		/* a backslash */
+		if (mig_buf_append(out, run, (size_t)(q - run)) || q + 1 >= e)
+			return NULL;
+		*escaped = 1;
+		char c = (char)q[1], ch;
+		q += 2;
+		switch (c) {
+		case '"': ch = '"'; break;
+		case '\\': ch = '\\'; break;
+		case '/': ch = '/'; break;
+		case 'b': ch = '\b'; break;
+		case 'f': ch = '\f'; break;
+		case 'n': ch = '\n'; break;
+		case 'r': ch = '\r'; break;
+		case 't': ch = '\t'; break;
+		case 'u': {
+			unsigned cp, lo;
+			char u[4];
+			size_t n;
+			if (e - q < 4 || hex4((const char *)q, &cp) || cp == 0)
+				return NULL;
+			q += 4;
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return NULL;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (e - q < 6 || q[0] != '\\' || q[1] != 'u' ||
+				    hex4((const char *)q + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+					return NULL;
+				q += 6;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			}
+			n = (size_t)(put_utf8(u, cp) - u);
+			if (mig_buf_append(out, u, n))
+				return NULL;
+			run = q;
+			continue;
+		}
+		default:
+			return NULL;
+		}
+		if (mig_buf_putc(out, ch))
+			return NULL;
+		run = q;
+	}
+	if (mig_buf_append(out, run, (size_t)(q - run)))
+		return NULL;
+	return (const char *)q + 1;
+}
+
+/* A JSON number at p: its end, and whether it is an integer (*iv) or a
+ * double (*dv) as stream.c's parser makes them; NULL when it is not a
+ * number, or is one that parser keeps as a $numberDecimal. */
+static const char *fs_number(const char *p, const char *end, int *is_int, int64_t *iv,
+			     double *dv, int *range)
+{
+	const char *s = p;
+	int frac = 0;
+
+	*range = 0;
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return NULL;
+	if (p < end && *p == '.') {
+		frac = 1;
+		if (++p == end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		frac = 1;
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	*is_int = !frac;
+	if (!frac) {
+		const char *q = s + (*s == '-');
+		uint64_t v = 0, lim = *s == '-' ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+		for (; q < p; q++) {
+			unsigned d = (unsigned)(*q - '0');
+			if (v > (lim - d) / 10)
+				return NULL;
+			v = v * 10 + d;
+		}
+		*iv = *s == '-' ? (int64_t)(0 - v) : (int64_t)v;
+		return p;
+	}
+	char buf[64];
+	size_t n = (size_t)(p - s);
+	if (n >= sizeof buf)
+		return NULL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	*dv = strtod(buf, NULL);
+	if (errno == ERANGE)
+		*range = 1;   /* stream.c's rules differ at the edges: the slow way */
+	return *range ? NULL : p;
+}
+
+/* The JSON value at p re-written to out as put_json writes the value
+ * stream.c's parser makes of it: compact, strings escaped by json_str,
+ * integers in decimal, doubles shortest.  NULL for what put_json or the
+ * record check treat specially (keys starting with '$', duplicate keys,
+ * NUL characters) and for anything invalid. */
+static const char *fs_json(struct pg_store *S, const char *p, const char *end, int depth,
+			   struct mig_buf *out)
+{
+	char num[40];
+
+	if (p >= end || depth > FJ_MAX_DEPTH)
+		return NULL;
+	switch (*p) {
+	case '{': {
+		const char *ks[FJ_MAX_KEYS];
+		size_t kl[FJ_MAX_KEYS], nk = 0;
+		p = fs_ws(p + 1, end);
+		if (mig_buf_putc(out, '{'))
+			return NULL;
+		if (p < end && *p == '}')
+			return mig_buf_putc(out, '}') ? NULL : p + 1;
+		for (;;) {
+			const char *k = p + 1, *ke;
+			int esc;
+			size_t start = out->len;
+			if (p >= end || *p != '"' || nk == FJ_MAX_KEYS)
+				return NULL;
+			if (!(ke = fs_string(p, end, out, &esc)) || esc || k[0] == '$')
+				return NULL;
+			out->len = start;
+			for (size_t i = 0; i < nk; i++)
+				if (kl[i] == (size_t)(ke - 1 - k) && memcmp(ks[i], k, kl[i]) == 0)
+					return NULL;
+			ks[nk] = k;
+			kl[nk++] = (size_t)(ke - 1 - k);
+			if (mig_buf_append(out, p, (size_t)(ke - p)))
+				return NULL;
+			p = fs_ws(ke, end);
+			if (p >= end || *p != ':' || mig_buf_putc(out, ':'))
+				return NULL;
+			p = fs_json(S, fs_ws(p + 1, end), end, depth + 1, out);
+			if (!p)
+				return NULL;
+			p = fs_ws(p, end);
+			if (p < end && *p == ',') {
+				if (mig_buf_putc(out, ','))
+					return NULL;
+				p = fs_ws(p + 1, end);
+				continue;
+			}
+			if (p < end && *p == '}')
+				return mig_buf_putc(out, '}') ? NULL : p + 1;
+			return NULL;
+		}
+	}
+	case '[':
+		p = fs_ws(p + 1, end);
+		if (mig_buf_putc(out, '['))
+			return NULL;
+		if (p < end && *p == ']')
+			return mig_buf_putc(out, ']') ? NULL : p + 1;
+		for (;;) {
+			p = fs_json(S, p, end, depth + 1, out);
+			if (!p)
+				return NULL;
+			p = fs_ws(p, end);
+			if (p < end && *p == ',') {
+				if (mig_buf_putc(out, ','))
+					return NULL;
+				p = fs_ws(p + 1, end);
+				continue;
+			}
+			if (p < end && *p == ']')
+				return mig_buf_putc(out, ']') ? NULL : p + 1;
+			return NULL;
+		}
+	case '"': {
+		const char *e;
+		int esc;
+		mig_buf_reset(&S->tmp);
+		if (!(e = fs_string(p, end, &S->tmp, &esc)))
+			return NULL;
+		if (!esc)   /* json_str would write the same */
+			return mig_buf_append(out, p, (size_t)(e - p)) ? NULL : e;
+		return json_str(out, S->tmp.data, S->tmp.len) ? NULL : e;
+	}
+	case 't':
+		if (end - p >= 4 && memcmp(p, "true", 4) == 0)
+			return mig_buf_append(out, p, 4) ? NULL : p + 4;
+		return NULL;
+	case 'f':
+		if (end - p >= 5 && memcmp(p, "false", 5) == 0)
+			return mig_buf_append(out, p, 5) ? NULL : p + 5;
+		return NULL;
+	case 'n':
+		if (end - p >= 4 && memcmp(p, "null", 4) == 0)
+			return mig_buf_append(out, p, 4) ? NULL : p + 4;
+		return NULL;
+	default: {
+		int is_int, range;
+		int64_t iv;
+		double dv;
+		const char *e = fs_number(p, end, &is_int, &iv, &dv, &range);
+		if (!e)
+			return NULL;
+		if (is_int)
+			return mig_buf_append(out, num, (size_t)fmt_i64(num, iv)) ? NULL : e;
+		return mig_buf_append(out, num, (size_t)fmt_double(num, dv)) ? NULL : e;
+	}
+	}
+}
+
+/* A decimal string that the record check takes for a $numberDecimal and
+ * the server for a numeric: -?digits[.digits]. */
+static int fs_decimal_ok(const char *s, size_t n)
+{
+	size_t i = s[0] == '-', d = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, d++;
+	if (!d)
+		return 0;
+	if (i < n && s[i] == '.') {
+		if (++i == n)
+			return 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+/* One field's value at p, for column type t, appended to out as to_text
+ * writes it (not yet COPY-escaped).  NULL: the slow way. */
+static const char *fs_field(struct pg_store *S, const struct pg_type *t, const char *p,
+			    const char *end, struct mig_buf *out)
+{
+	int json = t->kind == K_JSON || t->kind == K_JSONB;
+	char num[64];
+
+	if (p >= end)
+		return NULL;
+	switch (*p) {
+	case '{': {
+		const char *k, *v, *e;
+		size_t kn, vn;
+		int esc;
+		if (json) {
+			/* an object whose first key starts with '$' may be a wrapper */
+			const char *q = fs_ws(p + 1, end);
+			if (q < end && *q == '"' && q + 1 < end && q[1] == '$')
+				return NULL;
+			return fs_json(S, p, end, 0, out);
+		}
+		/* {"$date": "..."} and {"$numberDecimal": "..."}, exactly */
+		p = fs_ws(p + 1, end);
+		k = p + 1;
+		if (p >= end || *p != '"' || !(p = memchr(k, '"', (size_t)(end - k))))
+			return NULL;
+		kn = (size_t)(p - k);
+		p = fs_ws(p + 1, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		p = fs_ws(p + 1, end);
+		v = p + 1;
+		if (p >= end || *p != '"')
+			return NULL;
+		mig_buf_reset(&S->tmp);
+		if (!(e = fs_string(p, end, &S->tmp, &esc)) || esc)
+			return NULL;
+		vn = (size_t)(e - 1 - v);
+		p = fs_ws(e, end);
+		if (p >= end || *p != '}')
+			return NULL;
+		if (kn == 5 && memcmp(k, "$date", 5) == 0 &&
+		    (t->kind == K_TSTZ || t->kind == K_TS || t->kind == K_DATE)) {
+			int64_t us;
+			if (mig_date_parse(v, vn, &us, NULL))
+				return NULL;
+			return mig_buf_append(out, num, (size_t)fmt_pg_ts(num, us, t->kind == K_TSTZ))
+			       ? NULL : p + 1;
+		}
+		if (kn == 14 && memcmp(k, "$numberDecimal", 14) == 0 && fs_decimal_ok(v, vn))
+			return mig_buf_append(out, v, vn) ? NULL : p + 1;
+		return NULL;
+	}
+	case '[':
+		return json ? fs_json(S, p, end, 0, out) : NULL;
+	case '"': {
+		const char *e;
+		int esc;
+		if (json)
+			return fs_json(S, p, end, 0, out);
+		e = fs_string(p, end, out, &esc);
+		return e;
+	}
+	case 't':
+	case 'f':
+	case 'n':
+		return fs_json(S, p, end, 0, out);
+	default: {
+		int is_int, range;
+		int64_t iv;
+		double dv;
+		const char *e = fs_number(p, end, &is_int, &iv, &dv, &range);
+		if (!e)
+			return NULL;
+		if (is_int)
+			return mig_buf_append(out, num, (size_t)fmt_i64(num, iv)) ? NULL : e;
+		if (json)
+			return mig_buf_append(out, num, (size_t)fmt_double(num, dv)) ? NULL : e;
+		/* double precision reads the text to the same double that
+		 * strtod made of it: the text as it is, without printing it */
+		if (t->oid == OID_FLOAT8)
+			return mig_buf_append(out, p, (size_t)(e - p)) ? NULL : e;
+		return put_double(out, t, dv) ? NULL : e;
+	}
+	}
+}
+
+/* The record line [p, end) as a COPY line of its columns in table order,
+ * appended to S->data, and the set of its columns in sig.  Returns 1, or
+ * 0 when the record must go the slow way (S->data is then as it was). */
+static int fast_record(struct pg_store *S, const char *p, const char *end, uint64_t *sig)
+{
+	struct mig_buf *f = &S->fbuf;
+	size_t start = S->data.len, nf = 0;
+	int first = 1;
+
+	memset(sig, 0, ST_WORDS * sizeof *sig);
+	mig_buf_reset(f);
+	p = fs_ws(p, end);
+	if (p >= end || *p != '{')
+		return 0;
+	p = fs_ws(p + 1, end);
+	for (;;) {
+		const char *k = p + 1, *ke;
+		size_t kn, c, s0;
+		if (p >= end || *p != '"')
+			return 0;
+		for (ke = k; ke < end && *ke != '"'; ke++)
+			if (*ke == '\\' || (unsigned char)*ke < 0x20 || (unsigned char)*ke >= 0x80)
+				return 0;
+		if (ke == end || k[0] == '$')
+			return 0;
+		kn = (size_t)(ke - k);
+		c = nf < S->ncols ? S->hint[nf] : NO_COLUMN;
+		if (c >= S->ncols || strncmp(S->cols[c].name, k, kn) || S->cols[c].name[kn]) {
+			json_t *ix = json_object_getn(S->colidx, k, kn);
+			if (!ix)
+				return 0;
+			c = (size_t)json_integer_value(ix);
+			if (nf < S->ncols)
+				S->hint[nf] = c;
+		}
+		nf++;
+		if (S->cols[c].generated || sig[c / 64] >> (c % 64) & 1)
+			return 0;
+		sig[c / 64] |= (uint64_t)1 << (c % 64);
+		p = fs_ws(ke + 1, end);
+		if (p >= end || *p != ':')
+			return 0;
+		p = fs_ws(p + 1, end);
+		s0 = f->len;
+		S->fpos[c] = s0;
+		if (p < end && *p == 'n') {
+			if (end - p < 4 || memcmp(p, "null", 4) || mig_buf_append(f, "\\N", 2))
+				return 0;
+			p += 4;
+		} else {
+			if (!(p = fs_field(S, S->cols[c].t, p, end, f)) || copy_escape_tail(f, s0))
+				return 0;
+		}
+		S->flen[c] = f->len - s0;
+		p = fs_ws(p, end);
+		if (p < end && *p == ',') {
+			p = fs_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			break;
+		return 0;
+	}
+	if (fs_ws(p + 1, end) != end)
+		return 0;
+	for (size_t c = 0; c < S->ncols; c++) {
+		if (!(sig[c / 64] >> (c % 64) & 1))
+			continue;
+		if ((!first && mig_buf_putc(&S->data, '\t')) ||
+		    mig_buf_append(&S->data, f->data + S->fpos[c], S->flen[c])) {
+			S->data.len = start;
+			return 0;
+		}
+		first = 0;
+	}
+	if (mig_buf_putc(&S->data, '\n')) {
+		S->data.len = start;
+		return 0;
+	}
+	return 1;
+}
+
+/* The columns a parsed record writes, as batch_once groups it; 0 when it
+ * names a column the table lacks. */
+static int rec_sig(struct pg_store *S, const json_t *rec, uint64_t *sig)
+{
+	const char *key;
+	json_t *v;
+	size_t f = 0;
+
+	memset(sig, 0, ST_WORDS * sizeof *sig);
+	object_each(rec, mit, key, v) {
+		size_t c = field_col(S, f++, key);
+		(void)v;
+		if (c == NO_COLUMN)
+			return 0;
+		if (!S->cols[c].generated)
+			sig[c / 64] |= (uint64_t)1 << (c % 64);
+	}
+	return 1;
+}
+
+/* Ends the stream's COPY and decides its records: inserted, or, when the
+ * server refused a row, bisected as run_group does. */
+static int stream_finish(struct pg_store *S, struct mig_batch *b, struct mig_error *err)
+{
+	struct pg_group G = { .b = b, .m = S->st_m, .item = S->st_item, .off = S->st_off,
+			      .copy_sql = S->st_copy.data };
+	PGresult *r;
+	int rc = 0;
+
+	S->st_on = 0;
+	if (S->st_broken ||
+	    (S->data.len > S->st_sent &&
+	     PQputCopyData(S->conn, S->data.data + S->st_sent, (int)(S->data.len - S->st_sent)) != 1) ||
+	    PQputCopyEnd(S->conn, NULL) != 1) {
+		rc = pg_fail(S, NULL, err, "sending COPY data");
+		while ((r = PQgetResult(S->conn)) != NULL)
+			PQclear(r);
+		return rc;
+	}
+	r = PQgetResult(S->conn);
+	if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
+		for (size_t i = 0; i < G.m; i++)
+			b->items[G.item[i]].status = MIG_ITEM_INSERTED;
+		S->tx_clean = 0;
+		PQclear(r);
+	} else if (row_level(r) && !conn_lost(S)) {
+		PGresult *x;
+		while ((x = PQgetResult(S->conn)) != NULL)
+			PQclear(x);
+		/* as attempt() does for the first thing in a transaction */
+		snprintf(S->last_state, sizeof S->last_state, "%s",
+			 PQresultErrorField(r, PG_DIAG_SQLSTATE));
+		if (!(rc = exec_cmd(S, "ROLLBACK", err, "rolling back the batch")))
+			rc = begin_batch_tx(S, err);
+		if (rc)
+			PQclear(r);
+		else
+			rc = bisect_from(S, &G, attempt_copy, 0, G.m, r, err);
+		return rc;
+	} else {
+		rc = pg_fail(S, r, err, "COPY");
+		PQclear(r);
+	}
+	while ((r = PQgetResult(S->conn)) != NULL)
+		PQclear(r);
+	return rc;
+}
+
+/* Gives up the stream: its records go the slow way (parsed now). */
+static void stream_drop(struct pg_store *S, struct mig_batch *b)
+{
+	if (S->st_on) {
+		copy_abort(S, "mig-load: the batch is written another way");
+		if (!conn_lost(S)) {
+			struct mig_error ignored;
+			exec_cmd(S, "ROLLBACK", &ignored, "rolling back the batch");
+		}
+		S->in_tx = 0;
+		S->st_on = 0;
+	}
+	for (size_t i = 0; b && i < b->n; i++) {
+		struct mig_batch_item *it = &b->items[i];
+		struct mig_error perr;
+		if (it->rec || !it->raw || it->status != MIG_ITEM_PENDING)
+			continue;
+		struct mig_line ln = { .data = it->raw, .len = it->rawlen, .lineno = it->line };
+		if (mig_record_parse(&it->rec, &ln, "input", &perr) ||
+		    mig_value_check(it->rec, &perr))
+			mig_batch_reject(it, NULL, "%s", perr.msg);   /* not seen: fast_record is stricter */
+	}
+}
+
+/* Starts the stream of the batch's first group (the columns in sig). */
+static int stream_start(struct pg_store *S, const uint64_t *sig)
+{
+	struct pg_group G = { 0 };
+	size_t nc = 0;
+	PGresult *r;
+
+	for (size_t c = 0; c < S->ncols; c++)
+		if (sig[c / 64] >> (c % 64) & 1)
+			S->st_cols[nc++] = c;
+	if (!nc)
+		return 0;
+	memcpy(S->st_sig, sig, sizeof S->st_sig);
+	mig_buf_reset(&S->st_copy);
+	mig_buf_reset(&S->tmp);
+	if (group_sql(S, &G, S->st_cols, nc, &S->st_copy, &S->tmp))
+		return MIG_ENOMEM;
+	if (begin_batch_tx(S, &(struct mig_error){ 0 })) {
+		/* write_batch will meet the failure again, and say it */
+		if (!conn_lost(S))
+			exec_cmd(S, "ROLLBACK", &(struct mig_error){ 0 }, "rolling back");
+		S->in_tx = 0;
+		return 0;
+	}
+	r = PQexec(S->conn, S->st_copy.data);
+	if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+		PQclear(r);
+		if (!conn_lost(S))
+			exec_cmd(S, "ROLLBACK", &(struct mig_error){ 0 }, "rolling back");
+		S->in_tx = 0;
+		return 0;
+	}
+	PQclear(r);
+	S->st_nc = nc;
+	S->st_on = 1;
+	S->st_broken = 0;
+	S->st_sent = 0;
+	return 0;
+}
+
+static int pg_write_prepare(struct mig_store *st, struct mig_batch *b, size_t i,
+			    struct mig_error *err)
+{
+	struct pg_store *S = (struct pg_store *)st;
+	struct mig_batch_item *it = &b->items[i];
+	uint64_t sig[ST_WORDS];
+	size_t start;
+	int fast = 0, rc;
+
+	if (i + 1 >= S->st_cap) {
+		size_t cap = S->st_cap * 2 + 1024;
+		size_t *a = realloc(S->st_item, cap * sizeof *a), *o;
+		if (a)
+			S->st_item = a;
+		o = a ? realloc(S->st_off, (cap + 1) * sizeof *o) : NULL;
+		if (!o)
+			return mig_error_set(err, MIG_ENOMEM, "out of memory");
+		S->st_off = o;
+		S->st_cap = cap;
+	}
+	if (i == 0) {
+		if (S->fcap < S->ncols) {
+			size_t *a = realloc(S->fpos, S->ncols * sizeof *a), *l;
+			if (a)
+				S->fpos = a;
+			l = a ? realloc(S->flen, S->ncols * sizeof *l) : NULL;
+			if (l)
+				S->flen = l;
+			l = l ? realloc(S->st_cols, S->ncols * sizeof *l) : NULL;
+			if (!l)
+				return mig_error_set(err, MIG_ENOMEM, "out of memory");
+			S->st_cols = l;
+			S->fcap = S->ncols;
+		}
+		if (S->st_on)   /* a batch that was never written */
+			stream_drop(S, NULL);
+		mig_buf_reset(&S->data);
+		S->st_m = 0;
+		S->st_off[0] = 0;
+		S->st_dead = !S->writing || S->staging || S->outer || S->need_create ||
+			     !S->ncols || S->ncols > 64 * ST_WORDS;
+	}
+	if (S->st_dead || (i > 0 && !S->st_on))
+		return 0;
+	start = S->data.len;
+	if (!it->rec) {
+		fast = fast_record(S, it->raw, it->raw + it->rawlen, sig);
+		if (!fast)
+			return 0;   /* parsed, then back here */
+	} else if (!rec_sig(S, it->rec, sig)) {
+		S->st_dead = i == 0;
+		return 0;
+	}
+	if (i == 0) {
+		if ((rc = stream_start(S, sig)) != 0) {
+			S->data.len = start;
+			return mig_error_set(err, rc, "out of memory");
+		}
+		if (!S->st_on) {
+			S->data.len = start;
+			S->st_dead = 1;
+			return 0;
+		}
+	} else if (memcmp(sig, S->st_sig, sizeof sig)) {
+		S->data.len = start;
+		return 0;   /* another group: written at write_batch */
+	}
+	if (!fast) {
+		rc = copy_line(S, it, S->st_cols, S->st_nc, NO_LINE);
+		if (rc == MIG_EDATA)
+			return 0;   /* rejected, and not sent */
+		if (rc)
+			return mig_error_set(err, rc, "out of memory");
+	}
+	S->st_item[S->st_m++] = i;
+	S->st_off[S->st_m] = S->data.len;
+	if (!S->st_broken && S->data.len - S->st_sent >= ST_CHUNK) {
+		if (PQputCopyData(S->conn, S->data.data + S->st_sent,
+				  (int)(S->data.len - S->st_sent)) != 1)
+			S->st_broken = 1;   /* write_batch says why */
+		S->st_sent = S->data.len;
+	}
+	return fast;
 }
 
 /* Converts, sends and, when needed, bisects the records of one group. */
@@ -4135,9 +4872,16 @@ static int batch_once(struct pg_store *S, struct mig_batch *b, struct mig_error 
 	size_t words = (S->ncols + 63) / 64 + 1, ngroups = 0, *gid = NULL, *grep = NULL;
 	size_t *items = NULL, *cols = NULL, *bounds = NULL, nbounds = 0;
 	uint64_t *sig = NULL;
-	int rc = 0;
+	int rc = 0, streamed = 0;
 
 	S->commit_sent = 0;
+	if (S->st_on) {
+		/* the first group went out while the batch was read; the
+		 * transaction is open */
+		streamed = 1;
+		if ((rc = stream_finish(S, b, err)) != 0)
+			goto out;
+	}
 	sig = calloc(b->n * words + 1, sizeof *sig);
 	gid = calloc(b->n + 1, sizeof *gid);
 	grep = calloc(b->n + 1, sizeof *grep);
@@ -4202,7 +4946,7 @@ static int batch_once(struct pg_store *S, struct mig_batch *b, struct mig_error 
 	if (S->staging && ngroups > 1 && (rc = key_rounds(S, b, gid, bounds, &nbounds, err)) != 0)
 		goto out;
 	bounds[nbounds] = b->n;
-	if (!S->outer && (rc = begin_batch_tx(S, err)) != 0)
+	if (!S->outer && !streamed && (rc = begin_batch_tx(S, err)) != 0)
 		goto out;
 	for (size_t r = 0; r < nbounds; r++) {
 		for (size_t g = 0; g < ngroups; g++) {
@@ -4347,6 +5091,7 @@ static int pg_write_batch(struct mig_store *st, struct mig_batch *b, struct mig_
 			it->error = it->code = NULL;
 			it->status = MIG_ITEM_PENDING;
 		}
+		stream_drop(S, b);   /* the retry goes the usual way */
 	}
 out:
 	if (rc && conn_lost(S)) {
@@ -4407,6 +5152,8 @@ static int pg_write_end(struct mig_store *st, int commit, struct mig_error *err)
 
 	if (!S->writing)
 		return 0;
+	if (S->st_on)   /* a batch that was not written */
+		stream_drop(S, NULL);
 	S->writing = 0;
 	if (conn_lost(S))
 		return 0;
@@ -5002,6 +5749,13 @@ static void pg_close(struct mig_store *st)
 	mig_buf_free(&S->sql);
 	mig_buf_free(&S->tmp);
 	mig_buf_free(&S->data);
+	mig_buf_free(&S->st_copy);
+	mig_buf_free(&S->fbuf);
+	free(S->st_cols);
+	free(S->st_item);
+	free(S->st_off);
+	free(S->fpos);
+	free(S->flen);
 	free(S);
 }
 
@@ -5019,6 +5773,8 @@ static int pg_open(struct mig_store **out, struct mig_locator *loc, int flags,
 	mig_buf_init(&S->sql, 0);
 	mig_buf_init(&S->tmp, 0);
 	mig_buf_init(&S->data, 0);
+	mig_buf_init(&S->st_copy, 0);
+	mig_buf_init(&S->fbuf, 0);
 	rc = split_collection(S, err);
 	rc = rc ? rc : connect_db(S, err);
 	rc = rc ? rc : name_table(S, err);
@@ -5052,6 +5808,7 @@ const struct mig_backend_ops mig_backend_pg = {
 	.write_begin = pg_write_begin,
 	.write_batch = pg_write_batch,
 	.write_end = pg_write_end,
+	.write_prepare = pg_write_prepare,
 	.list = pg_list,
 	.count = pg_count,
 	.describe = pg_describe,

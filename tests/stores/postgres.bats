@@ -811,3 +811,61 @@ EOF
 	[ "$(checksum t)" = "$(pgq "SELECT md5(string_agg(x::text, E'\\n' ORDER BY id)) FROM
 		(SELECT g AS id, 'r' || g AS v FROM generate_series(1, 10000) g) x")" ] || fail "checksum"
 }
+
+# ----------------------------------------------------------------- the text path
+
+# mig-load converts most records straight from their JSON text to COPY text
+# (lib/backend/pg.c, fast_record); --atomic loads go through Jansson values
+# and to_text.  Both must store exactly the same rows and reject the same
+# lines, edge cases included.
+@test "postgres: records converted from their text store what parsed records store" {
+	pgq "CREATE TABLE a (id int PRIMARY KEY, s text, v varchar(40), i int, b bigint, f float8,
+		r real, n numeric, ts timestamptz, tn timestamp, d date, ok boolean, j jsonb, js json,
+		arr text[])"
+	pgq "CREATE TABLE b (LIKE a INCLUDING ALL)"
+	cat >in.ndjson <<'NDJSON'
+{"id":1,"s":"tab\there","v":"new\nline","i":-0,"b":9223372036854775807,"f":0.1,"r":0.1,"n":1.0,"ok":true}
+{"id":2,"s":"back\\slash \"q\" \/ \b\f\r","i":3.0,"b":-9223372036854775808,"f":-0.0,"r":1e-30,"n":-0.0,"ok":false}
+{"id":3,"s":"\u00e9\u20ac\ud83d\ude00 é€😀","f":1e308,"r":3.4028234e38,"n":123456789012345678901234567890.123456789}
+{"id":4,"f":1e400,"s":"big"}
+{"id":5,"f":4.9e-324,"n":12345678901234567890123,"s":"tiny"}
+{"id":6,"n":{"$numberDecimal":"-000123.4500"},"s":{"$numberDecimal":"1.5"},"f":{"$numberDecimal":"2.5"}}
+{"id":7,"n":{"$numberDecimal":"NaN"},"f":{"$numberDouble":"Infinity"},"r":{"$numberDouble":"NaN"}}
+{"id":8,"ts":{"$date":"2024-05-01T10:00:00.123456Z"},"tn":{"$date":"2024-05-01T10:00:00.5+05:30"},"d":{"$date":"2024-02-29T23:59:59.999999-01:00"}}
+{"id":9,"ts":{"$date":"0999-12-31T23:59:59Z"},"tn":{"$date":"9999-12-31T23:59:59.999999Z"},"d":{"$date":"1970-01-01T00:00:00Z"}}
+{"id":10,"ts":{"$date":"1969-12-31T23:59:59.000001Z"},"tn":{"$date":{"$numberLong":"-62135596800000"}},"s":{"$date":"2024-05-01T10:00:00Z"}}
+{"id":11,"j":{"a":"tab\t","b":[1,-0,2.50,1e2,true,null,{"c":"\u0041\u00e9\ud83d\ude00"}],"\u0064":"escaped key"},"js":{"x":[],"y":{}}}
+{"id":12,"j":{"n":{"$numberDecimal":"1.10"},"l":{"$numberLong":"5"}},"js":["a\\b","\"q\""],"arr":["x","y,z","q\"u"]}
+{"id":13,"j":"just a string","js":12345678901234567890123,"s":["an","array"],"v":{"an":"object"}}
+{"id":14,"j":{"dup":1,"dup":2}}
+{"id":15,"s":"nul\u0000"}
+{"id":16,"j":{"k":"nul\u0000"}}
+{"id":17,"ts":{"$date":"not a date"}}
+{"id":18,"$bad":1}
+{"id":19,"nosuch":1}
+{"id":20,"i":"abc"}
+{"id":21,"v":"this value is longer than forty characters, far longer"}
+{"s":"key order differs","id":22,"ok":null,"i":null}
+  { "id" : 23 , "s" : "spaces" , "j" : { "a" : [ 1 , 2 ] } }
+{"id":24,"s":"a"} trailing
+{"id":25,"s":"bad utf8 ÿ"}
+{"id":1,"s":"duplicate key"}
+{"id":26,"ok":"true","i":"7","f":"1.5","n":"2.25","ts":"2024-01-01 00:00:00+00"}
+{"id":27,"j":{"deep":[[[[[[[[[[[[[[[[[[[[{"x":1}]]]]]]]]]]]]]]]]]]]}}
+{"id":28,"j":{"$date":"2024-05-01T10:00:00Z"},"js":{"$oid":"0123456789abcdef01234567"}}
+NDJSON
+	for bs in 1000 3; do
+		pgq "TRUNCATE a; TRUNCATE b"
+		run --separate-stderr mig-load --batch-size $bs --reject fast.rej "$L.a" -i in.ndjson
+		status_is 0
+		run --separate-stderr mig-load --batch-size $bs --atomic --reject slow.rej "$L.b" -i in.ndjson
+		status_is 0
+		[ "$(pgq 'SELECT count(*) FROM a')" -ge 15 ] || fail "too few rows: $(pgq 'SELECT id FROM a')"
+		same_table a b
+		jq -c '[.line, .code, (.error | sub("\\.[ab] "; " ") | sub("\"[ab]_pkey"; "\"t_pkey"))]' fast.rej >fast.got
+		jq -c '[.line, .code, (.error | sub("\\.[ab] "; " ") | sub("\"[ab]_pkey"; "\"t_pkey"))]' slow.rej >slow.got
+		diff slow.got fast.got || fail "the rejects differ (batch size $bs)"
+		jq -s -e 'map(select(.line == 20))[0].record.id == 20' fast.rej >/dev/null ||
+			fail "a record the server refused is kept as an object in the reject"
+	done
+}
