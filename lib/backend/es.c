@@ -3475,6 +3475,14 @@ static int es_write_batch(struct mig_store *st, struct mig_batch *b, struct mig_
 				json_decref(acc);
 				acc = NULL;
 			}
+		/* "_id" and "_index" never go into the source (build_item), so
+		 * they are no fields of the mapping either: a number, $oid or
+		 * $date _id would be mapped, and refused ("Field [_id] is
+		 * defined more than once") */
+		if (acc) {
+			json_object_del(acc, "_id");
+			json_object_del(acc, "_index");
+		}
 		props = acc ? infer_props(acc) : NULL;
 		json_decref(acc);
 		if (!props)

@@ -68,6 +68,26 @@ EOF
 	same_json got.ndjson want.ndjson
 }
 
+@test "es: load --create with a number, \$oid or \$date _id: the id is the document's, not a field of the mapping" {
+	printf '%s\n' '{"_id":7,"v":1}' '{"_id":8,"v":2}' >num.ndjson
+	run --separate-stderr mig-load --create "$E" -i num.ndjson
+	status_is 0
+	load_summary 2 2 0 0
+	[ "$(source_of "$I" 7)" = '{"v":1}' ] || fail "document 7: $(esq GET "/$I/_doc/7")"
+	esq GET "/$I/_mapping" | jq -e ".\"$I\".mappings.properties | has(\"_id\") | not" >/dev/null ||
+		fail "mapping: $(esq GET "/$I/_mapping")"
+	printf '%s\n' '{"_id":{"$oid":"0123456789abcdef01234567"},"_index":"elsewhere","v":1}' >oid.ndjson
+	run --separate-stderr mig-load --create --key _id "$E-oid" -i oid.ndjson
+	status_is 0
+	load_summary 1 1 0 0
+	[ "$(source_of "$I-oid" 0123456789abcdef01234567)" = '{"v":1}' ] ||
+		fail "document: $(esq GET "/$I-oid/_doc/0123456789abcdef01234567")"
+	printf '%s\n' '{"_id":{"$date":"2024-05-01T10:00:00.000Z"},"v":1}' >date.ndjson
+	run --separate-stderr mig-load --create "$E-date" -i date.ndjson
+	status_is 0
+	load_summary 1 1 0 0
+}
+
 @test "es: a string that looks like a date stays a string; a date mapped by hand comes back as \$date" {
 	esq PUT "/$I" '{"mappings":{"properties":{"d":{"type":"date"},"s":{"type":"keyword"}}}}' >/dev/null
 	ndjson in.ndjson '{"_id":"1","d":"2024-02-03T04:05:06Z","s":"2024-02-03"}' '{"_id":"2","d":1700000000000}'

@@ -150,20 +150,36 @@ verified() {
 	verified verify-down
 }
 
-@test "gdpr-erase: anonymise in PostgreSQL, MongoDB and Elasticsearch; nothing of them is found" {
+@test "gdpr-erase: delete their reviews and logins, anonymise the rest; nothing of them is found" {
 	scenario gdpr-erase
 	ok fixtures
 	stdout_has "30 erasure requests"
 	ok up
+	stdout_has "up: deleted 47 events (0 not found), 65 reviews (0 not found)"
+	report_is "$P/out/delete-events.json" deleted 47
+	report_is "$P/out/delete-reviews.json" deleted 65
 	verified
 	stdout_has "ok: MongoDB events: their ids, emails and IP addresses found: 0"
 	stdout_has "ok: Elasticsearch reviews: their ids and emails found: 0"
+	stdout_has "ok: MongoDB events (their logins and searches): records, fixture's less 47: 1453"
+	stdout_has "ok: Elasticsearch reviews (theirs): records, fixture's less 65: 935"
+	stdout_has "ok: MongoDB events left of theirs, pseudonymised: views and checkouts, logins and searches: 49 0"
 	ok up
-	# the second run finds nothing left to erase
+	# the second run finds nothing left to erase: the deletes find nothing
+	stdout_has "up: deleted 0 events (47 not found), 0 reviews (65 not found)"
 	stderr_matches 'gdpr_erase\.users: 0 read'
 	stderr_matches 'mig_gdpr_erase#events: 0 read'
-	stderr_matches 'gdpr_erase-reviews: 0 read'
+	report_is "$P/out/delete-reviews.json" not_found 65
 	verified
+	# one review too many deleted - another person's - is caught
+	jq -c --slurpfile e "$P/out/data/erase.ndjson" \
+		'select(.user_id as $u | all($e[]; .user_id != $u)) | {_id}' "$P/out/data/reviews.ndjson" | head -n 1 > other.ndjson
+	run --separate-stderr mig-load -q "$MIG_ES_URL#gdpr_erase-reviews" --mode delete --key _id -i other.ndjson
+	status_is 0
+	mk verify
+	[ "$status" -ne 0 ] || fail "verify passed after another person's review was deleted"
+	stderr_has "FAILED: Elasticsearch reviews (theirs): records, fixture's less 65: 934 != 935"
+	stderr_has "FAILED: other people's records unchanged"
 }
 
 @test "batch-job: make -j2 nightly copies what changed since the bookmark; a rerun moves nothing" {
