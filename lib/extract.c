@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mig/buf.h"
 #include "mig/jsonfile.h"
 #include "mig/log.h"
 #include "mig/run.h"
@@ -82,6 +83,35 @@ int mig_extract_run(struct mig_store *st, const struct mig_extract_cfg *cfg,
 	if (rc)
 		goto out;
 	pg = mig_progress_start(cfg->progress, "records", 0);
+	/* straight from the store's text when it can print the record as the
+	 * writer would: only --state needs the records themselves */
+	if (st->ops->read_next_text && !cfg->state && cfg->mode == MIG_JSON_RELAXED) {
+		struct mig_buf line;
+		mig_buf_init(&line, 0);
+		for (;;) {
+			if (mig_interrupted) {
+				rc = mig_error_set(err, MIG_EINTR, "%s: interrupted after %llu records",
+						   st->loc->redacted, (unsigned long long)stats->records);
+				break;
+			}
+			mig_buf_reset(&line);
+			rc = st->ops->read_next_text(st, &line, err);
+			if (rc == MIG_DONE) {
+				rc = 0;
+				break;
+			}
+			if (!rc && mig_buf_putc(&line, '\n'))
+				rc = mig_error_set(err, MIG_ENOMEM, "out of memory");
+			if (!rc)
+				rc = mig_writer_put_raw(w, line.data, line.len, err);
+			if (rc)
+				break;
+			stats->records++;
+			mig_progress_update(pg, stats->records, mig_writer_bytes(w));
+		}
+		mig_buf_free(&line);
+		goto written;
+	}
 	for (;;) {
 		if (mig_interrupted) {
 			rc = mig_error_set(err, MIG_EINTR, "%s: interrupted after %llu records",
@@ -107,6 +137,7 @@ int mig_extract_run(struct mig_store *st, const struct mig_extract_cfg *cfg,
 		stats->records++;
 		mig_progress_update(pg, stats->records, mig_writer_bytes(w));
 	}
+written:
 	mig_progress_end(pg);
 	stats->bytes = mig_writer_bytes(w);
 	if (rc == 0) {

@@ -1340,6 +1340,17 @@ static int write_value(struct mig_buf *b, const json_t *v, enum mig_json_mode m)
 	return write_object(b, v, m);
 }
 
+int mig_value_write_str(struct mig_buf *b, const char *s, size_t n)
+{
+	size_t len = b->len;
+	int rc = write_str(b, s, n);
+	if (rc)
+		b->len = len;
+	if (b->data)
+		b->data[b->len] = '\0';
+	return rc;
+}
+
 int mig_value_write(struct mig_buf *b, const json_t *v, enum mig_json_mode mode)
 {
 	size_t len = b->len;

@@ -214,6 +214,12 @@ struct mig_backend_ops {
 	 * write_batch, which says it. */
 	int (*write_prepare)(struct mig_store *st, struct mig_batch *b, size_t i,
 			     struct mig_error *err);
+
+	/* Optional: read_next() printed straight from the store's text.
+	 * Appends the next record as mig_value_write() prints it in
+	 * MIG_JSON_RELAXED (byte for byte, no newline) without building it;
+	 * returns what read_next() returns, MIG_DONE appending nothing. */
+	int (*read_next_text)(struct mig_store *st, struct mig_buf *out, struct mig_error *err);
 };
 
 /* The registry. */

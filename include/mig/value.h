@@ -138,6 +138,9 @@ int mig_date_format(char *out, int64_t us);
  * A malformed wrapper is printed as the plain object it is.
  * Returns 0, MIG_ENOMEM, or MIG_EDATA when b's cap is reached. */
 int mig_value_write(struct mig_buf *b, const json_t *v, enum mig_json_mode mode);
+/* Appends the JSON string of the n bytes s (UTF-8), quoted and escaped
+ * exactly as mig_value_write() prints a string value, in every mode. */
+int mig_value_write_str(struct mig_buf *b, const char *s, size_t n);
 
 /* Semantic equality: wrappers compare by the value they stand for, so
  * {"$numberInt":"1"} == 1 == {"$numberLong":"1"} and a canonical $date

@@ -187,6 +187,12 @@ struct pg_store {
 	int in_tx, in_copy;
 	char **fields;            /* ncols field starts of the current row */
 	size_t *flens;
+	/* read_next_text: each column's "name": and where it starts in tkeys
+	 * (ncols + 1 offsets); tk_json: records are built as values instead
+	 * (a name starts with '$' or is there twice) */
+	struct mig_buf tkeys;
+	size_t *tkoff;
+	int tk_json;
 
 	/* writing */
 	struct mig_write_opts wo;
@@ -828,6 +834,9 @@ static void cols_free(struct pg_store *S)
 	free(S->flens);
 	S->fields = NULL;
 	S->flens = NULL;
+	free(S->tkoff);
+	S->tkoff = NULL;
+	mig_buf_reset(&S->tkeys);
 }
 
 static void keys_free(struct pg_store *S)
@@ -1884,18 +1893,19 @@ static int copy_out_end(struct pg_store *S, struct mig_error *err)
 	return rc;
 }
 
-static int pg_read_next(struct mig_store *st, json_t **out, struct mig_error *err)
+/* The next COPY row, split at its tabs into S->fields/S->flens (each
+ * field NUL-terminated, still COPY-escaped); *buf is the row, for
+ * PQfreemem.  0, MIG_DONE after the last row, or an error. */
+static int read_row(struct pg_store *S, char **buf, struct mig_error *err)
 {
-	struct pg_store *S = (struct pg_store *)st;
-	char *buf = NULL, *p, *e;
-	json_t *rec = NULL, *v;
-	int n, rc = 0;
+	char *p, *e;
+	int n, rc;
 	size_t i;
 
-	*out = NULL;
+	*buf = NULL;
 	if (!S->in_copy)
 		return MIG_DONE;
-	n = PQgetCopyData(S->conn, &buf, 0);
+	n = PQgetCopyData(S->conn, buf, 0);
 	if (n == -1) {
 		rc = copy_out_end(S, err);
 		return rc ? rc : MIG_DONE;
@@ -1908,8 +1918,8 @@ static int pg_read_next(struct mig_store *st, json_t **out, struct mig_error *er
 		return rc;
 	}
 	/* split the row at its tabs; a field holds no raw tab */
-	p = buf;
-	e = buf + n;
+	p = *buf;
+	e = *buf + n;
 	if (n > 0 && e[-1] == '\n')
 		*--e = '\0';
 	for (i = 0; i < S->ncols; i++) {
@@ -1927,42 +1937,413 @@ static int pg_read_next(struct mig_store *st, json_t **out, struct mig_error *er
 		p = t + 1;
 	}
 	if (i != S->ncols) {
-		rc = mig_error_set(err, MIG_EIO, "%s: a COPY row of %d bytes does not hold %zu "
-				   "fields", S->base.loc->redacted, n, S->ncols);
-		goto out;
+		PQfreemem(*buf);
+		*buf = NULL;
+		return mig_error_set(err, MIG_EIO, "%s: a COPY row of %d bytes does not hold %zu "
+				     "fields", S->base.loc->redacted, n, S->ncols);
 	}
-	if (!(rec = json_object())) {
-		rc = nomem(err);
-		goto out;
+	return 0;
+}
+
+static int is_null_field(const char *f, size_t len)
+{
+	return len == 2 && f[0] == '\\' && f[1] == 'N';
+}
+
+/* Field i of the current row as a value (*out NULL for SQL NULL is never
+ * returned: json_null()). */
+static int field_conv(struct pg_store *S, size_t i, char *f, size_t len, json_t **out,
+		      struct mig_error *err)
+{
+	int rc = conv_field(S, S->cols[i].t, f, len, out);
+
+	if (rc == MIG_ENOMEM)
+		return nomem(err);
+	if (rc)
+		return mig_error_set(err, MIG_EIO, "%s: column %s: unexpected text of "
+				     "type %u from the server", S->base.loc->redacted,
+				     S->cols[i].name, (unsigned)S->cols[i].oid);
+	return *out ? 0 : nomem(err);
+}
+
+static int field_value(struct pg_store *S, size_t i, json_t **out, struct mig_error *err)
+{
+	char *f = S->fields[i];
+	size_t len = S->flens[i];
+	int rc;
+
+	*out = NULL;
+	if (is_null_field(f, len)) {
+		*out = json_null();
+	} else {
+		len = copy_unescape(f, len);
+		rc = conv_field(S, S->cols[i].t, f, len, out);
+		if (rc == MIG_ENOMEM)
+			return nomem(err);
+		if (rc)
+			return mig_error_set(err, MIG_EIO, "%s: column %s: unexpected text of "
+					     "type %u from the server", S->base.loc->redacted,
+					     S->cols[i].name, (unsigned)S->cols[i].oid);
 	}
-	for (i = 0; i < S->ncols; i++) {
-		char *f = S->fields[i];
-		size_t len = S->flens[i];
-		if (len == 2 && f[0] == '\\' && f[1] == 'N') {
-			v = json_null();
-		} else {
-			len = copy_unescape(f, len);
-			rc = conv_field(S, S->cols[i].t, f, len, &v);
-			if (rc == MIG_ENOMEM) {
-				rc = nomem(err);
-				goto out;
-			}
-			if (rc) {
-				rc = mig_error_set(err, MIG_EIO, "%s: column %s: unexpected text of "
-						   "type %u from the server", S->base.loc->redacted,
-						   S->cols[i].name, (unsigned)S->cols[i].oid);
-				goto out;
-			}
+	return *out ? 0 : nomem(err);
+}
+
+static int row_record(struct pg_store *S, json_t **out, struct mig_error *err)
+{
+	json_t *rec = json_object(), *v;
+	int rc;
+
+	*out = NULL;
+	if (!rec)
+		return nomem(err);
+	for (size_t i = 0; i < S->ncols; i++) {
+		rc = field_value(S, i, &v, err);
+		if (rc) {
+			json_decref(rec);
+			return rc;
 		}
-		if (!v || json_object_set_new_nocheck(rec, S->cols[i].name, v)) {
-			rc = nomem(err);
-			goto out;
+		if (json_object_set_new_nocheck(rec, S->cols[i].name, v)) {
+			json_decref(rec);
+			return nomem(err);
 		}
 	}
 	*out = rec;
-	rec = NULL;
+	return 0;
+}
+
+static int pg_read_next(struct mig_store *st, json_t **out, struct mig_error *err)
+{
+	struct pg_store *S = (struct pg_store *)st;
+	char *buf;
+	int rc;
+
+	*out = NULL;
+	rc = read_row(S, &buf, err);
+	if (rc)
+		return rc;
+	rc = row_record(S, out, err);
+	PQfreemem(buf);
+	return rc;
+}
+
+/* ---- read_next_text: COPY text straight to the NDJSON that
+ * mig_value_write(MIG_JSON_RELAXED) prints of the record row_record
+ * builds, for the common types; any other field, or one whose text is
+ * outside what the rules below are sure of, goes through field_value and
+ * mig_value_write, so the bytes are the same either way
+ * (tests/stores/postgres.bats compares the two). */
+
+#define TX_Y10K_US INT64_C(253402300800000000)   /* 10000-01-01T00:00:00Z */
+
+/* A float8/float4 text (extra_float_digits 3: the shortest text that
+ * reads back) that the writer's fmt_double() prints the same: a plain
+ * decimal, no exponent, at most 15 digits before the point, not below
+ * 1e-4, no trailing zero after the point, at most 17 significant digits.
+ * With up to 15 significant digits (DBL_DIG) the double reads back from
+ * and prints as no other such text; with 16 or 17 the shortest text is
+ * the correctly rounded one, which %.16g / %.17g print, as fmt_double
+ * does when no 15 digits read back (its m / 10^k path is left out:
+ * k <= 6 digits after the point are refused then).  *noint: no point
+ * (fmt_double adds ".0"). */
+static int tx_float_ok(const char *s, size_t n, int *noint)
+{
+	const char *p = s, *e = s + n, *ip, *fp = NULL;
+	size_t intd, fracd = 0, sig;
+
+	if (p < e && *p == '-')
+		p++;
+	ip = p;
+	while (p < e && *p >= '0' && *p <= '9')
+		p++;
+	intd = (size_t)(p - ip);
+	if (!intd || intd > 15 || (intd > 1 && *ip == '0'))
+		return 0;
+	if (p < e) {
+		if (*p != '.')
+			return 0;
+		fp = ++p;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+		fracd = (size_t)(p - fp);
+		if (p != e || !fracd || e[-1] == '0')
+			return 0;
+	}
+	*noint = !fp;
+	if (*ip != '0') {
+		sig = intd + fracd;
+	} else {
+		const char *q = fp;
+		if (!fp)
+			return 1;                 /* 0, -0 */
+		while (q < e && *q == '0')
+			q++;
+		if (q - fp >= 4)
+			return 0;                 /* below 1e-4: %g's exponent */
+		sig = (size_t)(e - q);
+	}
+	if (sig <= 15)
+		return 1;
+	return sig <= 17 && fracd > 6;
+}
+
+/* A jsonb number that row_record keeps as an integer or a double and the
+ * writer prints as the same text: an integer of up to 18 digits, or a
+ * plain decimal that tx_float_ok takes with at most 15 significant
+ * digits (double_is_exact holds, DBL_DIG). */
+static int tx_jnum_ok(const char *s, size_t n)
+{
+	const char *p = s, *e = s + n;
+	int noint;
+
+	if (p < e && *p == '-')
+		p++;
+	if (!memchr(p, '.', (size_t)(e - p))) {
+		size_t d = (size_t)(e - p);
+		for (const char *q = p; q < e; q++)
+			if (*q < '0' || *q > '9')
+				return 0;
+		return d >= 1 && d <= 18 && (d == 1 || *p != '0') && !(d == 1 && *p == '0' && p != s);
+	}
+	if (!tx_float_ok(s, n, &noint) || noint)
+		return 0;
+	/* at most 15 significant digits */
+	size_t sig = 0;
+	int lead = 1;
+	for (const char *q = p; q < e; q++) {
+		if (*q == '.')
+			continue;
+		if (lead && *q == '0')
+			continue;
+		lead = 0;
+		sig++;
+	}
+	return sig <= 15;
+}
+
+/* jsonb's text (as the server prints it: ", " and ": " between, no other
+ * space) to the writer's; NULL when anything is outside the simple
+ * subset: an escape in a string, a key starting with '$' (a wrapper), a
+ * number tx_jnum_ok refuses, deep nesting. */
+static const char *tx_jsonb(struct mig_buf *b, const char *p, const char *e, int depth)
+{
+	const char *q;
+
+	if (p >= e || depth > 64)
+		return NULL;
+	switch (*p) {
+	case '{':
+	case '[': {
+		char close = *p == '{' ? '}' : ']';
+		int obj = *p == '{';
+		if (mig_buf_putc(b, *p))
+			return NULL;
+		p++;
+		if (p < e && *p == close) {
+			return mig_buf_putc(b, close) ? NULL : p + 1;
+		}
+		for (;;) {
+			if (obj) {
+				if (p >= e || *p != '"')
+					return NULL;
+				q = p + 1;
+				while (q < e && *q != '"' && *q != '\\')
+					q++;
+				if (q >= e || *q != '"' || q == p + 1 || p[1] == '$')
+					return NULL;
+				if (mig_value_write_str(b, p + 1, (size_t)(q - p - 1)) ||
+				    mig_buf_putc(b, ':'))
+					return NULL;
+				p = q + 1;
+				if (e - p < 2 || p[0] != ':' || p[1] != ' ')
+					return NULL;
+				p += 2;
+			}
+			p = tx_jsonb(b, p, e, depth + 1);
+			if (!p || p >= e)
+				return NULL;
+			if (*p == close)
+				return mig_buf_putc(b, close) ? NULL : p + 1;
+			if (e - p < 2 || p[0] != ',' || p[1] != ' ' || mig_buf_putc(b, ','))
+				return NULL;
+			p += 2;
+		}
+	}
+	case '"':
+		q = p + 1;
+		while (q < e && *q != '"' && *q != '\\')
+			q++;
+		if (q >= e || *q != '"' || mig_value_write_str(b, p + 1, (size_t)(q - p - 1)))
+			return NULL;
+		return q + 1;
+	case 't':
+		if (e - p >= 4 && !memcmp(p, "true", 4))
+			return mig_buf_append(b, "true", 4) ? NULL : p + 4;
+		return NULL;
+	case 'f':
+		if (e - p >= 5 && !memcmp(p, "false", 5))
+			return mig_buf_append(b, "false", 5) ? NULL : p + 5;
+		return NULL;
+	case 'n':
+		if (e - p >= 4 && !memcmp(p, "null", 4))
+			return mig_buf_append(b, "null", 4) ? NULL : p + 4;
+		return NULL;
+	default:
+		q = p;
+		while (q < e && ((*q >= '0' && *q <= '9') || *q == '-' || *q == '.'))
+			q++;
+		if (q == p || !tx_jnum_ok(p, (size_t)(q - p)) ||
+		    mig_buf_append(b, p, (size_t)(q - p)))
+			return NULL;
+		return q;
+	}
+}
+
+/* One field by the rules above: 1 printed, 0 not (b as it was; the caller
+ * prints the value), or MIG_ENOMEM. */
+static int tx_field(struct pg_store *S, struct mig_buf *b, const struct pg_type *t,
+		    const char *f, size_t len)
+{
+	size_t start = b->len;
+	int noint, rc = 0;
+
+	switch (t->kind) {
+	case K_INT:
+	case K_INT8: {
+		size_t k = len && f[0] == '-';
+		if (k == len)
+			return 0;
+		for (; k < len; k++)
+			if (f[k] < '0' || f[k] > '9')
+				return 0;
+		rc = mig_buf_append(b, f, len);
+		break;
+	}
+	case K_FLOAT:
+		if (!tx_float_ok(f, len, &noint))
+			return 0;
+		rc = mig_buf_append(b, f, len);
+		if (!rc && noint)
+			rc = mig_buf_append(b, ".0", 2);
+		break;
+	case K_NUMERIC:
+		rc = mig_buf_append(b, "{\"$numberDecimal\":", 18);
+		if (!rc)
+			rc = mig_value_write_str(b, f, len);
+		if (!rc)
+			rc = mig_buf_putc(b, '}');
+		break;
+	case K_BOOL:
+		rc = f[0] == 't' ? mig_buf_append(b, "true", 4) : mig_buf_append(b, "false", 5);
+		break;
+	case K_TSTZ:
+	case K_TS: {
+		int64_t us;
+		char d[40];
+		if (parse_pg_ts(f, len, &us) || us < 0 || us >= TX_Y10K_US)
+			return 0;
+		rc = mig_buf_append(b, "{\"$date\":\"", 10);
+		if (!rc)
+			rc = mig_buf_append(b, d, (size_t)mig_date_format(d, us));
+		if (!rc)
+			rc = mig_buf_append(b, "\"}", 2);
+		break;
+	}
+	case K_JSONB:
+		/* tx_jsonb stops after one value: the rest must be nothing */
+		if (tx_jsonb(b, f, f + len, 0) != f + len) {
+			b->len = start;
+			return 0;
+		}
+		break;
+	case K_BYTEA:
+	case K_JSON:
+	case K_ARRAY:
+	case K_COMPOSITE:
+		return 0;
+	default:
+		rc = mig_value_write_str(b, f, len);
+		break;
+	}
+	if (rc) {
+		b->len = start;
+		return MIG_ENOMEM;
+	}
+	return 1;
+}
+
+static int tx_keys(struct pg_store *S, struct mig_error *err)
+{
+	if (!(S->tkoff = malloc((S->ncols + 1) * sizeof *S->tkoff)))
+		return nomem(err);
+	mig_buf_reset(&S->tkeys);
+	S->tk_json = S->ncols > 0 && S->cols[0].name[0] == '$';
+	for (size_t i = 0; i < S->ncols; i++) {
+		S->tkoff[i] = S->tkeys.len;
+		if (mig_buf_putc(&S->tkeys, i ? ',' : '{') ||
+		    mig_value_write_str(&S->tkeys, S->cols[i].name, strlen(S->cols[i].name)) ||
+		    mig_buf_putc(&S->tkeys, ':'))
+			return nomem(err);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(S->cols[i].name, S->cols[j].name))
+				S->tk_json = 1;
+	}
+	S->tkoff[S->ncols] = S->tkeys.len;
+	return 0;
+}
+
+static int pg_read_next_text(struct mig_store *st, struct mig_buf *out, struct mig_error *err)
+{
+	struct pg_store *S = (struct pg_store *)st;
+	size_t start = out->len;
+	char *buf;
+	json_t *v;
+	int rc;
+
+	if (!S->tkoff && S->in_copy && (rc = tx_keys(S, err)) != 0)
+		return rc;
+	rc = read_row(S, &buf, err);
+	if (rc)
+		return rc;
+	if (S->tk_json || S->mode != MIG_JSON_RELAXED) {
+		rc = row_record(S, &v, err);
+		if (!rc && mig_value_write(out, v, MIG_JSON_RELAXED))
+			rc = nomem(err);
+		json_decref(v);
+		goto out;
+	}
+	for (size_t i = 0; i < S->ncols; i++) {
+		char *f = S->fields[i];
+		size_t len = S->flens[i];
+		if (mig_buf_append(out, S->tkeys.data + S->tkoff[i], S->tkoff[i + 1] - S->tkoff[i])) {
+			rc = nomem(err);
+			goto out;
+		}
+		if (is_null_field(f, len)) {
+			rc = mig_buf_append(out, "null", 4) ? nomem(err) : 0;
+		} else {
+			len = copy_unescape(f, len);
+			rc = tx_field(S, out, S->cols[i].t, f, len);
+			if (rc == 1) {
+				rc = 0;
+			} else if (rc == 0) {
+				v = NULL;
+				rc = field_conv(S, i, f, len, &v, err);
+				if (!rc && mig_value_write(out, v, MIG_JSON_RELAXED))
+					rc = nomem(err);
+				json_decref(v);
+			} else {
+				rc = nomem(err);
+			}
+		}
+		if (rc)
+			goto out;
+	}
+	rc = mig_buf_putc(out, S->ncols ? '}' : '{') ? nomem(err) : 0;
+	if (!rc && !S->ncols)
+		rc = mig_buf_putc(out, '}') ? nomem(err) : 0;
 out:
-	json_decref(rec);
+	if (rc)
+		out->len = start;
 	PQfreemem(buf);
 	return rc;
 }
@@ -5751,6 +6132,7 @@ static void pg_close(struct mig_store *st)
 	mig_buf_free(&S->data);
 	mig_buf_free(&S->st_copy);
 	mig_buf_free(&S->fbuf);
+	mig_buf_free(&S->tkeys);
 	free(S->st_cols);
 	free(S->st_item);
 	free(S->st_off);
@@ -5775,6 +6157,7 @@ static int pg_open(struct mig_store **out, struct mig_locator *loc, int flags,
 	mig_buf_init(&S->data, 0);
 	mig_buf_init(&S->st_copy, 0);
 	mig_buf_init(&S->fbuf, 0);
+	mig_buf_init(&S->tkeys, 0);
 	rc = split_collection(S, err);
 	rc = rc ? rc : connect_db(S, err);
 	rc = rc ? rc : name_table(S, err);
@@ -5809,6 +6192,7 @@ const struct mig_backend_ops mig_backend_pg = {
 	.write_batch = pg_write_batch,
 	.write_end = pg_write_end,
 	.write_prepare = pg_write_prepare,
+	.read_next_text = pg_read_next_text,
 	.list = pg_list,
 	.count = pg_count,
 	.describe = pg_describe,
