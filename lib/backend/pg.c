@@ -5040,6 +5040,7 @@ static int stream_start(struct pg_store *S, const uint64_t *sig)
 {
 	struct pg_group G = { 0 };
 	size_t nc = 0;
+	int copy_in = 0;
 	PGresult *r;
 
 	for (size_t c = 0; c < S->ncols; c++)
@@ -5052,22 +5053,53 @@ static int stream_start(struct pg_store *S, const uint64_t *sig)
 	mig_buf_reset(&S->tmp);
 	if (group_sql(S, &G, S->st_cols, nc, &S->st_copy, &S->tmp))
 		return MIG_ENOMEM;
-	if (begin_batch_tx(S, &(struct mig_error){ 0 })) {
-		/* write_batch will meet the failure again, and say it */
+	/* begin_batch_tx and the COPY in one round trip: the server runs the
+	 * statements of a simple query in turn and stops at the COPY; after a
+	 * failure it skips the rest, and write_batch, which does not stream,
+	 * will meet the failure again and say it */
+	mig_buf_reset(&S->tmp);
+	if (mig_buf_puts(&S->tmp, "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; "
+				  "SELECT pg_catalog.txid_current(); ") ||
+	    mig_buf_append(&S->tmp, S->st_copy.data, S->st_copy.len))
+		return MIG_ENOMEM;
+	S->in_tx = 1;   /* from BEGIN on, whatever the rest does */
+	S->tx_clean = 0;
+	if (!PQsendQuery(S->conn, S->tmp.data)) {
 		if (!conn_lost(S))
 			exec_cmd(S, "ROLLBACK", &(struct mig_error){ 0 }, "rolling back");
 		S->in_tx = 0;
 		return 0;
 	}
-	r = PQexec(S->conn, S->st_copy.data);
-	if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+	S->xid[0] = '\0';
+	while ((r = PQgetResult(S->conn)) != NULL) {
+		ExecStatusType es = PQresultStatus(r);
+		if (es == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 1)
+			snprintf(S->xid, sizeof S->xid, "%s", PQgetvalue(r, 0, 0));
 		PQclear(r);
+		if (es == PGRES_COPY_IN) {
+			copy_in = 1;
+			break;
+		}
+		if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+			while ((r = PQgetResult(S->conn)) != NULL)
+				PQclear(r);
+			break;
+		}
+	}
+	if (!copy_in || !S->xid[0]) {
+		/* no COPY (a failure), or one without the transaction's id to
+		 * ask about after a lost connection (which cannot be) */
+		if (copy_in) {
+			PQputCopyEnd(S->conn, "no transaction id");
+			while ((r = PQgetResult(S->conn)) != NULL)
+				PQclear(r);
+		}
 		if (!conn_lost(S))
 			exec_cmd(S, "ROLLBACK", &(struct mig_error){ 0 }, "rolling back");
 		S->in_tx = 0;
 		return 0;
 	}
-	PQclear(r);
+	S->tx_clean = 1;
 	S->st_nc = nc;
 	S->st_on = 1;
 	S->st_broken = 0;
