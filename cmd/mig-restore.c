@@ -25,7 +25,7 @@ static const char help[] =
 	"  --mode MODE         insert (default), upsert, replace or merge (these need --key)\n"
 	"  --key F[,F...]      key fields\n"
 	"  --on-conflict WHAT  a duplicate key on insert: fail (reject it), skip, overwrite, merge\n"
-	"  --batch-size N      records per batch and transaction (1000)\n"
+	"  --batch-size N      records per batch and transaction (10000)\n"
 	"  --atomic            each collection in one transaction: all or nothing\n"
 	"  --dry-run           verify and count everything, write nothing\n"
 	"  --reject FILE       write rejected records to FILE (FILE.NAME for several\n"
@@ -157,7 +157,7 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 	uint64_t n;
 
 	l->max_errors = 0;
-	l->wo.batch_size = 1000;
+	l->wo.batch_size = 10000;
 	l->wo.retries = 3;
 	c->mode = MIG_JSON_RELAXED;
 	argv[0] = (char *)cli->program;   /* getopt's own messages name the program */

@@ -16,6 +16,7 @@ struct loader {
 	const char *name;            /* the input's name, for messages */
 	struct mig_batch batch;
 	size_t cap;
+	size_t bytes;                /* the batch's record text so far */
 	/* the batch's lines, for a backend with write_prepare */
 	struct mig_buf raw;
 	size_t *rawoff;
@@ -175,6 +176,7 @@ out:
 		free(b->items[i].code);
 	}
 	b->n = 0;
+	L->bytes = 0;
 	mig_buf_reset(&L->raw);
 	return rc;
 }
@@ -318,7 +320,10 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		}
 		L.batch.n++;
 added:
-		if (L.batch.n == L.cap && (rc = flush(&L, err)) != 0)
+		/* a batch also ends at MIG_BATCH_BYTES of record text, so that a
+		 * large --batch-size of large records stays within memory */
+		L.bytes += line.len;
+		if ((L.batch.n == L.cap || L.bytes >= MIG_BATCH_BYTES) && (rc = flush(&L, err)) != 0)
 			break;
 		stats->bytes = mig_reader_offset(rd);
 		mig_progress_update(pg, stats->read, stats->bytes);

@@ -36,6 +36,10 @@ int mig_extract_run(struct mig_store *st, const struct mig_extract_cfg *cfg,
 
 struct mig_reader;
 
+/* A batch ends at wo.batch_size records or once its records' text reaches
+ * this many bytes, whichever comes first. */
+#define MIG_BATCH_BYTES ((size_t)64 << 20)
+
 struct mig_load_cfg {
 	const char *input;               /* NULL or "-": stdin */
 	struct mig_reader *reader;       /* or read this (borrowed; input is then its name) */

@@ -1068,3 +1068,13 @@ while True: c.append(s.accept()[0])' >port.txt 3>&- &
 	same_json out.ndjson want.ndjson
 	jq_true rej.ndjson '.line == 2'
 }
+
+@test "mig-load: a batch also ends at 64 MiB of record text" {
+	# 100 records of 1 MiB: 64 of them reach 64 MiB, the other 36 make a second batch
+	s=$(head -c 1048576 /dev/zero | tr '\0' x)
+	for i in $(seq 100); do printf '{"id":%d,"s":"%s"}\n' "$i" "$s"; done >in.ndjson
+	run --separate-stderr mig-load --create --batch-size 1000 --report r.json -i in.ndjson 'sqlite:x.db#t'
+	status_is 0
+	report_is r.json batches 2
+	[ "$(sql x.db 'SELECT count(*), sum(length(s)) FROM t')" = "100|104857600" ] || fail "rows"
+}
