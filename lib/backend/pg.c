@@ -2035,17 +2035,19 @@ static int pg_read_next(struct mig_store *st, json_t **out, struct mig_error *er
 
 #define TX_Y10K_US INT64_C(253402300800000000)   /* 10000-01-01T00:00:00Z */
 
-/* A float8/float4 text (extra_float_digits 3: the shortest text that
- * reads back) that the writer's fmt_double() prints the same: a plain
+/* A float8/float4 text that the writer's fmt_double() prints the same: a plain
  * decimal, no exponent, at most 15 digits before the point, not below
  * 1e-4, no trailing zero after the point, at most 17 significant digits.
  * With up to 15 significant digits (DBL_DIG) the double reads back from
  * and prints as no other such text; with 16 or 17 the shortest text is
  * the correctly rounded one, which %.16g / %.17g print, as fmt_double
  * does when no 15 digits read back (its m / 10^k path is left out:
- * k <= 6 digits after the point are refused then).  *noint: no point
- * (fmt_double adds ".0"). */
-static int tx_float_ok(const char *s, size_t n, int *noint)
+ * k <= 6 digits after the point are refused then).  The shortest text
+ * is what servers from 12 on send with extra_float_digits 3; older ones
+ * send 17 digits (0.1 as 0.10000000000000001): shortest 0 says so, and
+ * then only up to 15 digits are taken.  *noint: no point (fmt_double
+ * adds ".0"). */
+static int tx_float_ok(const char *s, size_t n, int shortest, int *noint)
 {
 	const char *p = s, *e = s + n, *ip, *fp = NULL;
 	size_t intd, fracd = 0, sig;
@@ -2083,12 +2085,12 @@ static int tx_float_ok(const char *s, size_t n, int *noint)
 	}
 	if (sig <= 15)
 		return 1;
-	return sig <= 17 && fracd > 6;
+	return shortest && sig <= 17 && fracd > 6;
 }
 
 /* A jsonb number that row_record keeps as an integer or a double and the
  * writer prints as the same text: an integer of up to 18 digits, or a
- * plain decimal that tx_float_ok takes with at most 15 significant
+ * plain decimal that tx_float_ok takes, with at most 15 significant
  * digits (double_is_exact holds, DBL_DIG). */
 static int tx_jnum_ok(const char *s, size_t n)
 {
@@ -2104,20 +2106,8 @@ static int tx_jnum_ok(const char *s, size_t n)
 				return 0;
 		return d >= 1 && d <= 18 && (d == 1 || *p != '0') && !(d == 1 && *p == '0' && p != s);
 	}
-	if (!tx_float_ok(s, n, &noint) || noint)
-		return 0;
-	/* at most 15 significant digits */
-	size_t sig = 0;
-	int lead = 1;
-	for (const char *q = p; q < e; q++) {
-		if (*q == '.')
-			continue;
-		if (lead && *q == '0')
-			continue;
-		lead = 0;
-		sig++;
-	}
-	return sig <= 15;
+	/* not taken as shortest: at most 15 significant digits */
+	return tx_float_ok(s, n, 0, &noint) && !noint;
 }
 
 /* jsonb's text (as the server prints it: ", " and ": " between, no other
@@ -2219,7 +2209,7 @@ static int tx_field(struct pg_store *S, struct mig_buf *b, const struct pg_type 
 		break;
 	}
 	case K_FLOAT:
-		if (!tx_float_ok(f, len, &noint))
+		if (!tx_float_ok(f, len, PQserverVersion(S->conn) >= 120000, &noint))
 			return 0;
 		rc = mig_buf_append(b, f, len);
 		if (!rc && noint)
