@@ -189,7 +189,8 @@ struct pg_store {
 	size_t *flens;
 	/* read_next_text: each column's "name": and where it starts in tkeys
 	 * (ncols + 1 offsets); tk_json: records are built as values instead
-	 * (a name starts with '$' or is there twice) */
+	 * (the first name starts with '$', which makes the record a wrapper
+	 * to the writer, or a name is there twice) */
 	struct mig_buf tkeys;
 	size_t *tkoff;
 	int tk_json;
