@@ -111,9 +111,9 @@ size_t mig_relax_text(char *out, const char *p, size_t n);
 
 struct mig_relax;
 /* Starts a thread that writes member [off, off + len) of fd, decompressed
- * and relaxed, into a pipe; *rfd is the pipe's read end. */
+ * and (when relax) relaxed, into a pipe; *rfd is the pipe's read end. */
 int mig_relax_start(struct mig_relax **out, int *rfd, int fd, uint64_t off, uint64_t len,
-		    size_t max_line, struct mig_error *err);
+		    int relax, size_t max_line, struct mig_error *err);
 /* Closes rfd, waits for the thread, and reports its failure (what names
  * the member). */
 int mig_relax_finish(struct mig_relax *r, int rfd, const char *what, struct mig_error *err);

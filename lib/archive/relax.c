@@ -21,6 +21,11 @@
  * Anything else, a NaN or a 19-digit long among them, is left as it is for
  * the parser.  This thread touches no json_t: Jansson's allocator is not
  * thread-safe.
+ *
+ * PostgreSQL's loader converts these wrappers from the text itself
+ * (fast_record in pg.c), so for it the thread only decompresses: the
+ * rewrite and its copy of the text cost restore more than they saved
+ * (issue 8).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +178,7 @@ struct mig_relax {
 	int started;
 	int fd;                    /* the archive */
 	uint64_t off, len;         /* the member */
+	int relax;                 /* rewrite the wrappers (else pass the text) */
 	int out;                   /* the pipe's write end (the thread closes it) */
 	size_t max_line;
 	int rc;
@@ -287,9 +293,13 @@ static void *pump(void *arg)
 			skipping = !first;
 		}
 		if (whole) {
-			size_t m = mig_relax_text(out, buf, whole);
-			if (pump_write(R, out, m))
+			if (R->relax) {
+				size_t m = mig_relax_text(out, buf, whole);
+				if (pump_write(R, out, m))
+					goto out;
+			} else if (pump_write(R, buf, whole)) {
 				goto out;
+			}
 			memmove(buf, buf + whole, len - whole);
 			len -= whole;
 		} else if (len == cap) {
@@ -320,7 +330,7 @@ out:
 }
 
 int mig_relax_start(struct mig_relax **out, int *rfd, int fd, uint64_t off, uint64_t len,
-		    size_t max_line, struct mig_error *err)
+		    int relax, size_t max_line, struct mig_error *err)
 {
 	struct mig_relax *R = calloc(1, sizeof *R);
 	int p[2];
@@ -336,6 +346,7 @@ int mig_relax_start(struct mig_relax **out, int *rfd, int fd, uint64_t off, uint
 	R->fd = fd;
 	R->off = off;
 	R->len = len;
+	R->relax = relax;
 	R->out = p[1];
 	R->max_line = max_line ? max_line : (size_t)64 << 20;
 	if (pthread_create(&R->th, NULL, pump, R)) {

@@ -4633,6 +4633,82 @@ static const char *fs_number(const char *p, const char *end, int *is_int, int64_
 	return *range ? NULL : p;
 }
 
+/* The canonical number wrapper {"$numberInt"|"$numberLong"|"$numberDouble":
+ * "..."} at p (its '{'): *kind 'i', 'l' or 'd' and the string (no escapes
+ * in it); returns the end past its '}', or NULL for anything else. */
+static const char *fs_wrapper(const char *p, const char *end, char *kind, const char **v,
+			      size_t *vn)
+{
+	const char *k, *q;
+
+	p = fs_ws(p + 1, end);
+	if (p >= end || *p != '"')
+		return NULL;
+	k = p + 1;
+	if (end - k >= 11 && memcmp(k, "$numberInt\"", 11) == 0)
+		*kind = 'i', p = k + 11;
+	else if (end - k >= 12 && memcmp(k, "$numberLong\"", 12) == 0)
+		*kind = 'l', p = k + 12;
+	else if (end - k >= 14 && memcmp(k, "$numberDouble\"", 14) == 0)
+		*kind = 'd', p = k + 14;
+	else
+		return NULL;
+	p = fs_ws(p, end);
+	if (p >= end || *p != ':')
+		return NULL;
+	p = fs_ws(p + 1, end);
+	if (p >= end || *p != '"')
+		return NULL;
+	*v = q = p + 1;
+	while (q < end && ((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z') ||
+			   (*q >= 'A' && *q <= 'Z') || *q == '.' || *q == '+' || *q == '-'))
+		q++;
+	if (q >= end || *q != '"')
+		return NULL;
+	*vn = (size_t)(q - *v);
+	p = fs_ws(q + 1, end);
+	return p < end && *p == '}' ? p + 1 : NULL;
+}
+
+/* A canonical number wrapper's value (kind and string as fs_wrapper gives
+ * them), appended to out as put_json (json) or to_text writes the value
+ * the parser makes of it.  -1: the slow way (which also rejects what is
+ * out of range: a $numberInt beyond int32, say). */
+static int fs_wrapped(const struct pg_type *t, int json, char kind, const char *v, size_t vn,
+		      struct mig_buf *out)
+{
+	char num[64];
+	int is_int, range;
+	int64_t iv;
+	double dv;
+
+	if (kind == 'd' && !json) {
+		/* what parse_double takes for these, and put_double writes */
+		if (vn == 3 && memcmp(v, "NaN", 3) == 0)
+			return put_double(out, t, NAN) ? -1 : 0;
+		if (vn == 8 && memcmp(v, "Infinity", 8) == 0)
+			return put_double(out, t, INFINITY) ? -1 : 0;
+		if (vn == 9 && memcmp(v, "-Infinity", 9) == 0)
+			return put_double(out, t, -INFINITY) ? -1 : 0;
+	}
+	if (!vn || fs_number(v, v + vn, &is_int, &iv, &dv, &range) != v + vn)
+		return -1;
+	if (kind != 'd') {
+		if (!is_int || (kind == 'i' && (iv < INT32_MIN || iv > INT32_MAX)))
+			return -1;
+		return mig_buf_append(out, num, (size_t)fmt_i64(num, iv)) ? -1 : 0;
+	}
+	/* "7" as a double: rare, and put_double's business */
+	if (is_int)
+		return -1;
+	if (json)
+		return mig_buf_append(out, num, (size_t)fmt_double(num, dv)) ? -1 : 0;
+	/* as for a relaxed double (fs_field) */
+	if (t->oid == OID_FLOAT8)
+		return mig_buf_append(out, v, vn) ? -1 : 0;
+	return put_double(out, t, dv) ? -1 : 0;
+}
+
 /* The JSON value at p re-written to out as put_json writes the value
  * stream.c's parser makes of it: compact, strings escaped by json_str,
  * integers in decimal, doubles shortest.  NULL for what put_json or the
@@ -4647,8 +4723,12 @@ static const char *fs_json(struct pg_store *S, const char *p, const char *end, i
 		return NULL;
 	switch (*p) {
 	case '{': {
-		const char *ks[FJ_MAX_KEYS];
-		size_t kl[FJ_MAX_KEYS], nk = 0;
+		const char *ks[FJ_MAX_KEYS], *v, *e;
+		size_t kl[FJ_MAX_KEYS], nk = 0, vn;
+		char kind;
+		/* a canonical number wrapper is the number put_json writes */
+		if ((e = fs_wrapper(p, end, &kind, &v, &vn)) != NULL)
+			return fs_wrapped(NULL, 1, kind, v, vn, out) ? NULL : e;
 		p = fs_ws(p + 1, end);
 		if (mig_buf_putc(out, '{'))
 			return NULL;
@@ -4786,7 +4866,14 @@ static const char *fs_field(struct pg_store *S, const struct pg_type *t, const c
 				return NULL;
 			return fs_json(S, p, end, 0, out);
 		}
-		/* {"$date": "..."} and {"$numberDecimal": "..."}, exactly */
+		/* the canonical number wrappers, as restore reads them */
+		{
+			char kind;
+			if ((e = fs_wrapper(p, end, &kind, &v, &vn)) != NULL)
+				return fs_wrapped(t, 0, kind, v, vn, out) ? NULL : e;
+		}
+		/* {"$date": "..."}, {"$date": {"$numberLong": "..."}} and
+		 * {"$numberDecimal": "..."}, exactly */
 		p = fs_ws(p + 1, end);
 		k = p + 1;
 		if (p >= end || *p != '"' || !(p = memchr(k, '"', (size_t)(end - k))))
@@ -4797,6 +4884,24 @@ static const char *fs_field(struct pg_store *S, const struct pg_type *t, const c
 			return NULL;
 		p = fs_ws(p + 1, end);
 		v = p + 1;
+		if (p < end && *p == '{' && kn == 5 && memcmp(k, "$date", 5) == 0 &&
+		    (t->kind == K_TSTZ || t->kind == K_TS || t->kind == K_DATE)) {
+			/* milliseconds since 1970, in the range value.c takes */
+			char kind;
+			int is_int, range;
+			int64_t ms;
+			double dv;
+			if (!(e = fs_wrapper(p, end, &kind, &v, &vn)) || kind != 'l' || !vn ||
+			    fs_number(v, v + vn, &is_int, &ms, &dv, &range) != v + vn || !is_int ||
+			    ms < INT64_MIN / 1000 || ms > INT64_MAX / 1000)
+				return NULL;
+			p = fs_ws(e, end);
+			if (p >= end || *p != '}')
+				return NULL;
+			return mig_buf_append(out, num, (size_t)fmt_pg_ts(num, ms * 1000,
+									t->kind == K_TSTZ))
+			       ? NULL : p + 1;
+		}
 		if (p >= end || *p != '"')
 			return NULL;
 		mig_buf_reset(&S->tmp);

@@ -310,3 +310,67 @@ print(m.offset_data + m.size // 2)')
 	status_is 3
 	stderr_has "is not among the tables restored"
 }
+
+# Restore reads the archive's canonical wrappers ({"$numberLong"},
+# {"$numberDouble"}, {"$date": {"$numberLong"}}, ...) straight into
+# PostgreSQL's COPY text (pg.c fs_wrapped), with no relaxed rewrite in
+# between (relax.c).  The same archive loaded the old way, as relaxed NDJSON
+# through mig-load, and the source itself must give the very same rows,
+# edge values and all.
+@test "postgres restore: canonical wrappers load the same rows as the relaxed text, edge values and all" {
+	qs "$SRC" <<'SQL'
+CREATE TABLE edge (id int PRIMARY KEY, i8 bigint, i4 integer, i2 smallint, f8 double precision,
+	n numeric, tz timestamptz, ts timestamp, d date, j jsonb, t text);
+INSERT INTO edge VALUES
+ (1, -9223372036854775808, -2147483648, -32768, '-0', '12345678901234567890.123456789012345678901234567890',
+  '0001-01-01 00:00:00.000001+00', '0001-01-01 00:00:00.000001', '0001-01-01',
+  '{"a": 9223372036854775807, "b": -0.5, "c": [1.5, -2, 123456789012345678901234567890.5], "s": "{\"$numberLong\": \"1\"}"}',
+  E'tab\there "quote" back\\slash\nnew line é ☃ {"$numberLong":"7"}'),
+ (2, 9223372036854775807, 2147483647, 32767, 'NaN', '-0.000000000000000000001',
+  '9999-12-31 23:59:59.999999+00', '9999-12-31 23:59:59.999999', '9999-12-31',
+  '{"deep": {"x": [{"y": -9223372036854775808}, 0.1, 1e300, 2.5e-300]}}', '{"$numberDouble":"NaN"}'),
+ (3, 0, 0, 0, 'Infinity', 'NaN', '1969-12-31 23:59:59.999999+00', '1969-12-31 23:59:59.999999',
+  '1969-12-31', '[1, 2.25, "x"]', ''),
+ (4, -1, -1, -1, '-Infinity', '0', '1900-02-28 12:00:00.5+00', '1900-02-28 12:00:00.5', '1900-02-28',
+  '{}', 'plain'),
+ (5, 1, 1, 1, '4.9e-324', '1e-30', '1970-01-01 00:00:00+00', '1970-01-01 00:00:00', '1970-01-01',
+  '{"n": 12345678901234567}', NULL),
+ (6, 2, 2, 2, '2.2250738585072014e-308', '-1', '2024-02-29 23:59:59.123456+00', '2024-02-29 23:59:59.123456',
+  '2024-02-29', '0', 'x'),
+ (7, 3, 3, 3, '1.7976931348623157e308', '3.5', NULL, NULL, NULL, NULL, NULL),
+ (8, 4, 4, 4, '0.1', '4', '2020-01-01 00:00:17.70777+00', '2020-01-01 00:00:17.70777', '2020-01-01',
+  '{"ratio": 0.0472, "logins": 1, "tags": ["t1"]}', 'y'),
+ (9, 5, 5, 5, '-2.5e-310', '5', '0100-06-15 01:02:03.000004+00', '0100-06-15 01:02:03.000004',
+  '0100-06-15', '"str"', 'z');
+SQL
+	mig-backup -q "$BASE/$SRC" -o src.mig
+	# the archive holds the wrappers this is about
+	mig-restore src.mig --cat public.edge --canonical >canonical.ndjson
+	for w in '"$numberLong"' '"$numberInt"' '"$numberDouble":"NaN"' '"$numberDouble":"-Infinity"' \
+		'"$date":{"$numberLong"'; do
+		grep -qF "$w" canonical.ndjson || fail "no $w in the archive"
+	done
+	has_native src.mig || pg_dump -s -d "$SRC" | qs "$DST" >/dev/null
+	run --separate-stderr mig-restore src.mig "$BASE/$DST"
+	status_is 0
+	stderr_has "9 read, 9 inserted"
+	# the old way: relaxed NDJSON, loaded by mig-load into a table alike
+	mig-restore src.mig --cat public.edge >relaxed.ndjson
+	! grep -qF '"$numberLong"' relaxed.ndjson || grep -qF '"$date"' relaxed.ndjson ||
+		fail "--cat wrote canonical text"
+	q "$DST" "CREATE TABLE old (LIKE edge)"
+	run --separate-stderr mig-load "$BASE/$DST#public.old" <relaxed.ndjson
+	status_is 0
+	# and the canonical text through mig-load too
+	q "$DST" "CREATE TABLE canon (LIKE edge)"
+	run --separate-stderr mig-load "$BASE/$DST#public.canon" <canonical.ndjson
+	status_is 0
+	# as text, so that -0 and 0, or 1.0 and 1 in jsonb, are told apart
+	rows() {
+		q "$1" "SELECT count(*) || ' ' || md5(string_agg(x::text, E'\\n' ORDER BY x.id)) FROM $2 x"
+	}
+	want=$(rows "$SRC" edge)
+	[ "$(rows "$DST" edge)" = "$want" ] || fail "restore differs from the source"
+	[ "$(rows "$DST" old)" = "$want" ] || fail "the relaxed text differs from the source"
+	[ "$(rows "$DST" canon)" = "$want" ] || fail "mig-load of the canonical text differs"
+}
