@@ -198,7 +198,9 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	/* Before the first record, so that a bad target or option fails even
 	 * on an empty input; the backend creates a collection from the first
 	 * batch, so an empty input creates nothing. */
-	rc = st->ops->write_begin(st, &cfg->wo, err);
+	rc = mig_store_check_params(st, &cfg->wo, err);
+	if (!rc)
+		rc = st->ops->write_begin(st, &cfg->wo, err);
 	if (rc)
 		goto out;
 	began = 1;

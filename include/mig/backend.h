@@ -77,6 +77,13 @@ enum mig_conflict {
 	MIG_CONFLICT_FAIL
 };
 
+/* A store parameter given as a program option: mig-load --parallel 4 is
+ * {"parallel", "4"}.  Both strings are borrowed. */
+struct mig_param {
+	const char *name;
+	const char *value;
+};
+
 struct mig_write_opts {
 	enum mig_load_mode mode;
 	enum mig_conflict on_conflict;
@@ -94,6 +101,12 @@ struct mig_write_opts {
 	const json_t *native;
 	size_t batch_size;
 	int retries;
+	/* Store parameters from the command line: write_begin() takes them as
+	 * it takes the same ?name=value in its locator, and they win over
+	 * the locator's.  Only names in the backend's write_params reach it
+	 * (mig_store_check_params). */
+	const struct mig_param *params;
+	size_t nparams;
 };
 
 enum mig_item_status {
@@ -140,6 +153,9 @@ struct mig_backend_ops {
 	/* the client library and its version, for --version ("sqlite 3.40.1"),
 	 * or NULL */
 	const char *(*lib_version)(void);
+	/* The names of the store parameters that write_begin() takes in
+	 * mig_write_opts.params (NULL-terminated), or NULL: none. */
+	const char *const *write_params;
 
 	/* loc is borrowed: mig_store_open() stores it in the store and
 	 * mig_store_close() frees it after close(); close() frees only what
@@ -187,6 +203,12 @@ const struct mig_backend_ops *const *mig_backend_all(void);
 int mig_store_open(struct mig_store **out, struct mig_locator *loc, int flags,
 		   struct mig_error *err);
 void mig_store_close(struct mig_store *st);
+
+/* 0 when the store's backend takes every parameter of o->params, else
+ * MIG_EUSAGE naming the option (--NAME, '_' written '-') and the stores
+ * that take it. */
+int mig_store_check_params(const struct mig_store *st, const struct mig_write_opts *o,
+			   struct mig_error *err);
 
 /* Backends' own instances, named in the table in lib/backend.c. */
 extern const struct mig_backend_ops mig_backend_file;

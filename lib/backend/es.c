@@ -12,7 +12,8 @@
  * by its redacted locator.  INDEX is one index, alias or, for reading
  * only, a pattern: "logs-*", "a,b", "logs-*,-logs-old".
  *
- * Parameters (the command line has no options for them):
+ * Parameters (mig-load takes those that write_params names as options,
+ * --parallel and so on, through mig_write_opts.params: they win):
  *   parallel=N       bulk requests in flight at once (2)
  *   batch_bytes=SIZE bytes of one _bulk request, k/M/G suffixes (5M)
  *   id_field=F       the field that holds the document id (_id); a
@@ -183,6 +184,7 @@ struct es_store {
 	int parallel;
 	size_t batch_bytes;
 	char *id_field, *routing_field;
+	int id_set;           /* id_field was given */
 	const char *refresh;  /* "true", "wait_for", or NULL */
 	int meta;
 	int pit_off;
@@ -757,14 +759,22 @@ static int parse_int(const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
-static int set_param(struct es_store *s, const char *k, const char *v, struct mig_error *err)
+/* One parameter, from the locator (flag 0) or from a program option
+ * (flag 1: messages name it --NAME). */
+static int set_param(struct es_store *s, const char *k, const char *v, int flag,
+		     struct mig_error *err)
 {
 	long n;
 	uint64_t sz;
 	int b;
+	char name[48];
 
-#define BAD(what) return mig_error_set(err, MIG_EUSAGE, "%s: parameter %s takes %s, not '%s'", \
-				       where(s), k, what, v)
+	snprintf(name, sizeof name, "%s%s", flag ? "--" : "parameter ", k);
+	for (char *p = name + 2; flag && *p; p++)
+		if (*p == '_')
+			*p = '-';
+#define BAD(what) return mig_error_set(err, MIG_EUSAGE, "%s: %s takes %s, not '%s'", \
+				       where(s), name, what, v)
 	if (!strcmp(k, "parallel")) {
 		if (parse_int(v, 1, MAX_PARALLEL, &n))
 			BAD("1 to 64");
@@ -780,6 +790,7 @@ static int set_param(struct es_store *s, const char *k, const char *v, struct mi
 		free(*f);
 		if (!(*f = strdup(v)))
 			return oom(err);
+		s->id_set |= !strcmp(k, "id_field");
 	} else if (!strcmp(k, "refresh")) {
 		if (!strcmp(v, "wait_for"))
 			s->refresh = "wait_for";
@@ -909,7 +920,7 @@ static int parse_locator(struct es_store *s, struct mig_error *err)
 		if (!k || !v)
 			rc = oom(err);
 		else
-			rc = set_param(s, k, v, err);
+			rc = set_param(s, k, v, 0, err);
 		free(k);
 		free_secret(v);
 		if (rc)
@@ -2712,6 +2723,22 @@ static int es_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	rc = check_index(s, s->index, 0, err);
 	if (rc)
 		return rc;
+	/* mig-load's options: as the locator's parameters, over them */
+	for (size_t i = 0; i < o->nparams; i++) {
+		if (!s->base.loc->tls && (!strcmp(o->params[i].name, "cacert") ||
+					  !strcmp(o->params[i].name, "insecure")))
+			return mig_error_set(err, MIG_EUSAGE, "%s: --%s is for es+https:// locators",
+					     where(s), o->params[i].name);
+		rc = set_param(s, o->params[i].name, o->params[i].value, 1, err);
+		if (rc)
+			return rc;
+		if (!strcmp(o->params[i].name, "cacert") || !strcmp(o->params[i].name, "insecure")) {
+			if (handle_setup(s, s->h, &s->resp, s->errbuf))
+				return oom(err);
+			if (s->insecure && s->base.loc->tls)
+				mig_warn("%s: TLS certificates are not verified (--insecure)", where(s));
+		}
+	}
 	if (!(s->flags & MIG_OPEN_WRITE))
 		return mig_error_set(err, MIG_EUSAGE, "%s: opened for reading", where(s));
 	if (o->atomic)
@@ -2738,6 +2765,10 @@ static int es_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	if (o->keys)
 		while ((!o->nkeys || s->wo.nkeys < o->nkeys) && o->keys[s->wo.nkeys])
 			s->wo.nkeys++;
+	if (s->id_set && s->wo.nkeys && (s->wo.nkeys > 1 || strcmp(o->keys[0], s->id_field)))
+		return mig_error_set(err, MIG_EUSAGE, "%s: the id field %s and --key %s%s name "
+				     "different document ids", where(s), s->id_field, o->keys[0],
+				     s->wo.nkeys > 1 ? ",..." : "");
 	s->idf = s->wo.nkeys == 0 ? s->id_field : s->wo.nkeys == 1 ? o->keys[0] : NULL;
 	s->writing = 1;
 	s->wrote = 0;
@@ -3511,11 +3542,17 @@ static const char *es_lib_version(void)
 	return v;
 }
 
+static const char *const write_params[] = {
+	"parallel", "batch_bytes", "id_field", "routing_field", "refresh", "cacert", "insecure",
+	NULL
+};
+
 const struct mig_backend_ops mig_backend_es = {
 	.version = MIG_BACKEND_VERSION,
 	.scheme = "es",
 	.summary = "es://HOST:PORT#INDEX  an Elasticsearch index (es+https:// for TLS)",
 	.lib_version = es_lib_version,
+	.write_params = write_params,
 	.open = es_open,
 	.close = es_close,
 	.read_begin = es_read_begin,

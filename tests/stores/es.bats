@@ -167,6 +167,77 @@ EOF
 	stderr_has "key field n missing"
 }
 
+@test "es: mig-load --id-field, --routing-field, --batch-bytes, --parallel, --refresh, as the locator's parameters" {
+	ndjson in.ndjson '{"id":7,"org":"acme","v":1}' '{"id":8,"org":"beta","v":2}'
+	run --separate-stderr mig-load --create --id-field id --routing-field org "$E" -i in.ndjson
+	status_is 0
+	load_summary 2 2 0 0
+	# the id field stays in the source; the document is routed by org
+	[ "$(esq GET "/$I/_doc/7?routing=acme" | jq -c ._source)" = '{"id":7,"org":"acme","v":1}' ] ||
+		fail "no document 7 routed by acme: $(esq GET "/$I/_doc/7?routing=acme")"
+	# the option wins over the locator's parameter
+	ndjson up.ndjson '{"id":7,"n":1,"org":"acme","v":3}'
+	run --separate-stderr mig-load --mode upsert --key n --id-field id "$E" -i up.ndjson
+	status_is 2
+	stderr_has "the id field id and --key n name different document ids"
+	run --separate-stderr mig-load --mode upsert --key id "$MIG_ES_URL?id_field=nope&routing_field=nope#$I" \
+		--id-field id --routing-field org -i up.ndjson
+	status_is 0
+	load_summary 1 0 1 0
+	[ "$(esq GET "/$I/_doc/7?routing=acme" | jq -c ._source.v)" = 3 ] || fail "7 was not updated"
+
+	# --batch-bytes cuts a batch into _bulk requests of at most that size
+	awk 'BEGIN { for (i = 1; i <= 200; i++) printf("{\"_id\":\"%d\",\"pad\":\"%0100d\"}\n", i, i) }' >many.ndjson
+	bulks() { esq GET "/$1/_stats/bulk" | jq '._all.primaries.bulk.total_operations'; }
+	run --separate-stderr mig-load --create "$MIG_ES_URL#$I-one" -i many.ndjson
+	status_is 0
+	[ "$(bulks "$I-one")" = 1 ] || fail "one batch took $(bulks "$I-one") _bulk requests"
+	run --separate-stderr mig-load --create --batch-bytes 4k --parallel 4 "$MIG_ES_URL#$I-cut" -i many.ndjson
+	status_is 0
+	load_summary 200 200 0 0
+	n=$(bulks "$I-cut")
+	[ "$n" -ge 6 ] || fail "--batch-bytes 4k: 200 records of 140 bytes took $n _bulk requests"
+	[ "$(docs "$I-cut")" = 200 ] || fail "the index holds $(docs "$I-cut") documents"
+
+	# --refresh=false leaves the refresh to the index; the default refreshes
+	esq PUT "/$I-nr" '{"settings":{"index":{"refresh_interval":"-1"}}}' >/dev/null
+	run --separate-stderr mig-load --refresh=false "$MIG_ES_URL#$I-nr" -i many.ndjson
+	status_is 0
+	[ "$(esq GET "/$I-nr/_count" | jq .count)" = 0 ] || fail "--refresh=false refreshed"
+	run --separate-stderr mig-load --on-conflict skip --refresh "$MIG_ES_URL#$I-nr" -i in.ndjson
+	status_is 0
+	[ "$(esq GET "/$I-nr/_count" | jq .count)" = 202 ] || fail "--refresh did not refresh"
+
+	# values are checked as the locator's are, and named by option
+	for bad in "--parallel 0" "--parallel 65" "--batch-bytes 10" "--refresh=maybe" "--id-field="; do
+		# shellcheck disable=SC2086 # the option and its value
+		run --separate-stderr mig-load $bad "$E" -i in.ndjson
+		status_is 2
+		stderr_has "${bad%%[ =]*} takes"
+	done
+	# TLS options need a TLS locator
+	run --separate-stderr mig-load --insecure "$E" -i in.ndjson
+	status_is 2
+	stderr_has "--insecure is for es+https:// locators"
+	run --separate-stderr mig-load --cacert ca.pem "$E" -i in.ndjson
+	status_is 2
+	stderr_has "--cacert is for es+https:// locators"
+}
+
+@test "es: mig-load --cacert and --insecure reach the TLS handshake" {
+	# the node speaks plain HTTP: a TLS load fails either way, exit 3,
+	# after using the options
+	ndjson in.ndjson '{"_id":"1","v":1}'
+	run --separate-stderr mig-load --cacert "$BATS_TEST_TMPDIR/missing-ca.pem" \
+		"${MIG_ES_URL/es:/es+https:}#$I" -i in.ndjson
+	status_is 3
+	stderr_has "missing-ca.pem"
+	run --separate-stderr mig-load --insecure "${MIG_ES_URL/es:/es+https:}#$I" -i in.ndjson
+	status_is 3
+	stderr_has "TLS certificates are not verified (--insecure)"
+	stderr_matches "(SSL|TLS|ssl|tls)"
+}
+
 @test "es: --dry-run counts inserts and updates by the ids that exist, and writes nothing" {
 	ndjson in.ndjson '{"_id":"1","v":1}'
 	mig-load -q --create "$E" -i in.ndjson
