@@ -58,8 +58,8 @@
  * and --on-conflict: insert -> create (a duplicate _id is a conflict:
  * rejected, or skipped with --on-conflict skip), overwrite -> index,
  * upsert and merge conflicts -> update with doc_as_upsert, replace ->
- * index, merge mode -> update of an existing document (a missing one is
- * rejected).  A conflict on create whose stored document is identical to
+ * index, merge mode -> update with doc_as_upsert too (a new key is added,
+ * as merge does in PostgreSQL and MongoDB).  A conflict on create whose stored document is identical to
  * the record is counted as skipped, not rejected: that is what a load
  * resumed after a crash, or a request retried after a lost answer, sends
  * again.  Elasticsearch merges objects of a partial update deeply, not
@@ -2757,7 +2757,8 @@ static int es_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	s->skip_conflicts = c == MIG_CONFLICT_SKIP;
 	switch (c) {
 	case MIG_CONFLICT_OVERWRITE: s->act = A_INDEX; break;
-	case MIG_CONFLICT_MERGE: s->act = o->mode == MIG_MODE_MERGE ? A_UPDATE : A_UPSERT; break;
+	/* merge adds a new key too, as it does in PostgreSQL and MongoDB */
+	case MIG_CONFLICT_MERGE: s->act = A_UPSERT; break;
 	default: s->act = A_CREATE; break;
 	}
 	s->wo = *o;

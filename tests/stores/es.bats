@@ -131,7 +131,7 @@ EOF
 	[ "$(source_of "$I" 1)" = '{"v":1}' ] || fail "document 1 changed: $(source_of "$I" 1)"
 }
 
-@test "es: upsert merges fields, replace overwrites, merge updates only what exists" {
+@test "es: upsert merges fields, replace overwrites, merge updates or adds" {
 	ndjson in.ndjson '{"_id":"1","a":1,"b":{"x":1}}' '{"_id":"2","a":2}'
 	mig-load -q --create "$E" -i in.ndjson
 	ndjson up.ndjson '{"_id":"1","c":3,"b":{"y":2}}' '{"_id":"9","a":9}'
@@ -144,12 +144,19 @@ EOF
 	status_is 0
 	load_summary 1 0 1 0
 	[ "$(source_of "$I" 1)" = '{"z":0}' ] || fail "replace: $(source_of "$I" 1)"
+	# merge, as in PostgreSQL and MongoDB, adds a record whose key is new
 	ndjson mer.ndjson '{"_id":"2","d":5}' '{"_id":"404","d":5}'
 	run --separate-stderr mig-load --mode merge --key _id "$E" -i mer.ndjson --reject rej.ndjson
 	status_is 0
-	load_summary 2 0 1 1
-	jq_true rej.ndjson '.code == "document_missing_exception" and .line == 2'
+	load_summary 2 1 1 0
+	[ ! -s rej.ndjson ] || fail "merge rejected: $(cat rej.ndjson)"
 	[ "$(source_of "$I" 2 | jq -S -c .)" = '{"a":2,"d":5}' ] || fail "merge: $(source_of "$I" 2)"
+	[ "$(source_of "$I" 404)" = '{"d":5}' ] || fail "merge did not add 404: $(source_of "$I" 404)"
+	# and a dry run counts it so
+	ndjson mer2.ndjson '{"_id":"2","d":6}' '{"_id":"405","d":6}'
+	run --separate-stderr mig-load --dry-run --mode merge --key _id "$E" -i mer2.ndjson
+	status_is 0
+	stderr_matches "dry run: 2 read, 1 would be inserted, 1 would be updated"
 }
 
 @test "es: --key fields make the _id (one: its value; several: a JSON array); routing_field routes" {
