@@ -87,7 +87,8 @@
  * decimals strings (numbers for a field the mapping types as a number,
  * unless its meta says mig_type decimal), oids hex strings, binaries
  * base64, longs numbers, non-finite doubles "NaN"/"Infinity" strings.
- * --create makes the index from --schema or from the first batch, with
+ * --create makes the index from --schema or from the first batch (later
+ * batches add the fields it had not seen: widen()), with
  * date_detection off (a string that looks like a date stays a string) and
  * explicit types for what a string cannot say: date, binary, long, double,
  * boolean, decimal (double, meta mig_type decimal: the source keeps the
@@ -228,6 +229,8 @@ struct es_store {
 	int skip_conflicts, exists, wrote;
 	const char *idf;      /* the field of a one-field id, or NULL: the keys */
 	json_t *wnum;         /* path -> F_NUMBER/F_PARENT of the target */
+	json_t *acc;          /* an index --create made from records: the value
+			       * classes of every field seen (infer_obj) */
 	struct mig_buf bulk, ids;
 	struct slot *slots;
 	size_t nslots, capslots;
@@ -2336,6 +2339,8 @@ static void write_reset(struct es_store *s)
 	s->capslots = s->nslots = s->capplan = 0;
 	json_decref(s->wnum);
 	s->wnum = NULL;
+	json_decref(s->acc);
+	s->acc = NULL;
 	mig_buf_free(&s->bulk);
 	mig_buf_free(&s->ids);
 	s->writing = 0;
@@ -2394,6 +2399,16 @@ static enum vclass class_of(const json_t *v, int *subtype)
 	}
 }
 
+/* The two classes of a field seen twice. */
+static enum vclass join_class(enum vclass a, enum vclass b)
+{
+	if (a == b)
+		return a;
+	if ((a == C_INT && b == C_REAL) || (a == C_REAL && b == C_INT))
+		return C_REAL;
+	return C_MIXED;
+}
+
 /* Notes the classes of obj's fields in acc: name -> {"c": class, "s":
  * subtype, "p": {nested acc}}. */
 static int infer_obj(json_t *acc, const json_t *obj);
@@ -2422,10 +2437,7 @@ static int infer_value(json_t *acc, const char *name, const json_t *v)
 	} else {
 		enum vclass was = (enum vclass)json_integer_value(json_object_get(a, "c"));
 		if (was != c) {
-			if ((was == C_INT && c == C_REAL) || (was == C_REAL && c == C_INT))
-				c = C_REAL;
-			else
-				c = C_MIXED;
+			c = join_class(was, c);
 			json_object_set_new(a, "c", json_integer(c));
 		}
 	}
@@ -2447,6 +2459,68 @@ static int infer_obj(json_t *acc, const json_t *obj)
 		if (infer_value(acc, k, v))
 			return -1;
 	return 0;
+}
+
+/* Adds the inference src to dst, as if dst had seen src's records. */
+static int acc_merge(json_t *dst, const json_t *src)
+{
+	const char *k;
+	json_t *a;
+
+	json_object_foreach((json_t *)src, k, a) {
+		json_t *d = json_object_get(dst, k), *dp, *sp;
+		enum vclass c;
+
+		if (!d) {
+			if (json_object_set_new(dst, k, json_deep_copy(a)))
+				return -1;
+			continue;
+		}
+		c = join_class((enum vclass)json_integer_value(json_object_get(d, "c")),
+			       (enum vclass)json_integer_value(json_object_get(a, "c")));
+		json_object_set_new(d, "c", json_integer(c));
+		sp = json_object_get(a, "p");
+		if (!sp)
+			continue;
+		dp = json_object_get(d, "p");
+		if (!dp && (!(dp = json_object()) || json_object_set_new(d, "p", dp)))
+			return -1;
+		if (acc_merge(dp, sp))
+			return -1;
+	}
+	return 0;
+}
+
+/* The part of the inference `now` about fields that `seen` has not seen,
+ * at any depth of objects seen in both; a new reference, or NULL (ENOMEM). */
+static json_t *acc_new(const json_t *seen, const json_t *now)
+{
+	json_t *out = json_object(), *a;
+	const char *k;
+
+	json_object_foreach((json_t *)now, k, a) {
+		json_t *d = json_object_get(seen, k), *x;
+
+		if (!out)
+			break;
+		if (!d) {
+			if (json_object_set_new(out, k, json_deep_copy(a)))
+				goto fail;
+		} else if (json_integer_value(json_object_get(a, "c")) == C_OBJECT &&
+			   json_integer_value(json_object_get(d, "c")) == C_OBJECT) {
+			json_t *sub = acc_new(json_object_get(d, "p"), json_object_get(a, "p"));
+			if (!sub)
+				goto fail;
+			x = json_object_size(sub) ? json_pack("{s:i, s:i, s:o}", "c", (int)C_OBJECT,
+							      "s", 0, "p", sub) : (json_decref(sub), NULL);
+			if (x && json_object_set_new(out, k, x))
+				goto fail;
+		}
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
 }
 
 /* The mapping "properties" of an inference: explicit types where a string
@@ -3431,6 +3505,66 @@ static int dry_check(struct es_store *s, struct mig_batch *b, struct mig_error *
 	return 0;
 }
 
+/*
+ * An index that --create made from records: the fields that a batch has
+ * and no batch before it had go into the mapping before the batch is
+ * sent, typed as the first batch's were, so that a date or a decimal
+ * first seen in record 5,000 is not left to dynamic mapping (text).
+ * Elasticsearch takes new fields into a mapping, never a new type for a
+ * mapped one: a field whose values change type is mapped by the batch
+ * that first has it.  A node that refuses (someone else mapped the field
+ * meanwhile) gets a warning, and the records go as they would have.
+ */
+static int widen(struct es_store *s, const json_t *acc, struct mig_error *err)
+{
+	json_t *fresh = acc_new(s->acc, acc), *props = NULL, *body = NULL, *doc = NULL;
+	struct mig_buf p;
+	int rc = 0;
+
+	mig_buf_init(&p, 0);
+	if (!fresh || acc_merge(s->acc, acc)) {
+		rc = oom(err);
+		goto out;
+	}
+	if (!json_object_size(fresh))
+		goto out;
+	props = infer_props(fresh);
+	if (!props) {
+		rc = oom(err);
+		goto out;
+	}
+	if (!json_object_size(props))
+		goto out;   /* strings and mixes: dynamic mapping, as in the first batch */
+	body = json_pack("{s:O}", "properties", props);
+	if (!body || !index_path(s, &p, "/_mapping")) {
+		rc = oom(err);
+		goto out;
+	}
+	rc = call(s, "PUT", p.data, body, &doc, err);
+	if (rc)
+		goto out;
+	if (s->status != 200) {
+		char why[700];
+		answer_text(s, doc, why, sizeof why);
+		mig_warn("%s: new fields left to dynamic mapping: PUT %s: HTTP %ld: %s", where(s),
+			 p.data, s->status, why);
+		goto out;
+	}
+	mig_debug("%s: %zu new fields mapped", where(s), json_object_size(props));
+	json_decref(doc);
+	doc = NULL;
+	rc = get_mapping(s, &doc, err);
+	if (!rc && doc)
+		rc = load_wnum(s, doc, err);
+out:
+	json_decref(fresh);
+	json_decref(props);
+	json_decref(body);
+	json_decref(doc);
+	mig_buf_free(&p);
+	return rc;
+}
+
 static int es_write_batch(struct mig_store *st, struct mig_batch *b, struct mig_error *err)
 {
 	struct es_store *s = (struct es_store *)st;
@@ -3442,8 +3576,9 @@ static int es_write_batch(struct mig_store *st, struct mig_batch *b, struct mig_
 	mig_buf_reset(&s->bulk);
 	mig_buf_reset(&s->ids);
 	s->nslots = 0;
-	if (!s->exists && !s->wo.dry_run) {
-		/* --create without --schema: from the first batch */
+	if ((!s->exists || s->acc) && !s->wo.dry_run) {
+		/* --create without --schema: the mapping from the first batch,
+		 * widened by the fields that later batches bring */
 		json_t *acc = json_object(), *props;
 		for (size_t i = 0; acc && i < b->n; i++)
 			if (b->items[i].status == MIG_ITEM_PENDING && json_is_object(b->items[i].rec) &&
@@ -3451,11 +3586,23 @@ static int es_write_batch(struct mig_store *st, struct mig_batch *b, struct mig_
 				json_decref(acc);
 				acc = NULL;
 			}
-		props = acc ? infer_props(acc) : NULL;
-		json_decref(acc);
-		if (!props)
+		if (!acc)
 			return oom(err);
-		if ((rc = create_index(s, props, err)) != 0)
+		/* metadata, never in the source (build_item), so not mapped */
+		json_object_del(acc, "_id");
+		json_object_del(acc, "_index");
+		if (!s->exists) {
+			props = infer_props(acc);
+			rc = props ? create_index(s, props, err) : oom(err);
+			if (!rc)
+				s->acc = acc;
+			else
+				json_decref(acc);
+		} else {
+			rc = widen(s, acc, err);
+			json_decref(acc);
+		}
+		if (rc)
 			return rc;
 	}
 	for (size_t i = 0; i < b->n; i++) {

@@ -68,6 +68,31 @@ EOF
 	same_json got.ndjson want.ndjson
 }
 
+@test "es: --create maps the fields that first appear after the first batch as it maps the first" {
+	# batch 1 (two records) has v and o.a; batch 2 brings a date, a
+	# decimal, an oid, a date inside o; batch 3 an integer in a field that
+	# was only null before
+	printf '%s\n' '{"_id":1,"v":1,"o":{"a":1},"n":null}' '{"_id":2,"v":2}' \
+		'{"_id":3,"d":{"$date":"2024-01-01T00:00:00Z"},"m":{"$numberDecimal":"1.10"},"o":{"b":{"$date":"2024-02-02T00:00:00Z"}},"v":3}' \
+		'{"_id":4,"x":{"$oid":"0123456789abcdef01234567"},"s":"2024-05-01"}' \
+		'{"_id":5,"n":5}' >in.ndjson
+	run --separate-stderr mig-load --create --batch-size 2 "$E" -i in.ndjson
+	status_is 0
+	load_summary 5 5 0 0
+	esq GET "/$I/_mapping" | jq -c ".[\"$I\"].mappings.properties" >map.json
+	jq -e '.d.type == "date" and .m.type == "double" and .m.meta.mig_type == "decimal"
+		and .x.meta.mig_type == "oid" and .o.properties.b.type == "date"
+		and .o.properties.a.type == "long" and .n.type == "long"
+		and .s.type == "text" and (has("_id") | not)' map.json >/dev/null ||
+		fail "mapping: $(cat map.json)"
+	run --separate-stderr mig-extract "$E"
+	status_is 0
+	printf '%s\n' "$output" | jq -S -c . | sort >got.ndjson
+	jq -S -c '._id |= tostring | if .d then .d["$date"] = "2024-01-01T00:00:00.000Z" else . end
+		| if .o.b then .o.b["$date"] = "2024-02-02T00:00:00.000Z" else . end' in.ndjson | sort >want.ndjson
+	same_json got.ndjson want.ndjson
+}
+
 @test "es: a string that looks like a date stays a string; a date mapped by hand comes back as \$date" {
 	esq PUT "/$I" '{"mappings":{"properties":{"d":{"type":"date"},"s":{"type":"keyword"}}}}' >/dev/null
 	ndjson in.ndjson '{"_id":"1","d":"2024-02-03T04:05:06Z","s":"2024-02-03"}' '{"_id":"2","d":1700000000000}'
