@@ -26,7 +26,7 @@ static const char help[] =
 	"  --truncate          empty the collection first\n"
 	"  --dry-run           check and count everything, write nothing\n"
 	"  --atomic            the whole load in one transaction: all or nothing\n"
-	"  --batch-size N      records per batch and transaction (1000)\n"
+	"  --batch-size N      records per batch and transaction (1000; Elasticsearch 10000)\n"
 	"  --reject FILE       write rejected records to FILE and go on\n"
 	"  --max-errors N      stop (exit 1) past N rejects (0; no limit with --reject)\n"
 	"  --max-line N        longest input line, bytes, k/M/G suffixes (64M)\n"
@@ -154,7 +154,7 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 	uint64_t n;
 
 	c->l.max_errors = 0;
-	c->l.wo.batch_size = 1000;
+	c->l.wo.batch_size = 0;   /* the store's default */
 	c->l.wo.retries = 3;
 	argv[0] = (char *)cli->program;   /* getopt's own messages name the program */
 	while ((opt = getopt_long(argc, argv, "hqvi:", longopts, NULL)) != -1) {

@@ -16,6 +16,8 @@ struct loader {
 	const char *name;            /* the input's name, for messages */
 	struct mig_batch batch;
 	size_t cap;
+	size_t cap_bytes;            /* 0, or end a batch at this much input */
+	size_t bytes;                /* input bytes of the pending batch */
 	char last[MIG_ERROR_MAX];    /* the newest reject's reason */
 	uint64_t done_line;          /* input committed through this line */
 };
@@ -159,6 +161,7 @@ out:
 		free(b->items[i].code);
 	}
 	b->n = 0;
+	L->bytes = 0;
 	return rc;
 }
 
@@ -170,6 +173,7 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	struct mig_progress *pg = NULL;
 	struct mig_error lerr;
 	struct mig_line line = { 0 };
+	struct mig_write_opts wo;
 	json_t *rec;
 	uint64_t resume = 0;
 	int rc, began = 0, complete = 0;
@@ -183,7 +187,13 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		return 0;
 	}
 	L.done_line = resume;
-	L.cap = cfg->wo.batch_size ? cfg->wo.batch_size : 1000;
+	/* no --batch-size: the store's own default, bounded in bytes too */
+	wo = cfg->wo;
+	if (!wo.batch_size) {
+		wo.batch_size = st->ops->default_batch_size ? st->ops->default_batch_size : 1000;
+		L.cap_bytes = MIG_BATCH_BYTES;
+	}
+	L.cap = wo.batch_size;
 	L.batch.items = calloc(L.cap, sizeof *L.batch.items);
 	if (!L.batch.items)
 		return mig_error_set(err, MIG_ENOMEM, "out of memory");
@@ -198,9 +208,9 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	/* Before the first record, so that a bad target or option fails even
 	 * on an empty input; the backend creates a collection from the first
 	 * batch, so an empty input creates nothing. */
-	rc = mig_store_check_params(st, &cfg->wo, err);
+	rc = mig_store_check_params(st, &wo, err);
 	if (!rc)
-		rc = st->ops->write_begin(st, &cfg->wo, err);
+		rc = st->ops->write_begin(st, &wo, err);
 	if (rc)
 		goto out;
 	began = 1;
@@ -250,7 +260,9 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		}
 		L.batch.items[L.batch.n++] = (struct mig_batch_item){ .rec = rec,
 								      .line = line.lineno };
-		if (L.batch.n == L.cap && (rc = flush(&L, err)) != 0)
+		L.bytes += line.len;
+		if ((L.batch.n == L.cap || (L.cap_bytes && L.bytes >= L.cap_bytes)) &&
+		    (rc = flush(&L, err)) != 0)
 			break;
 		stats->bytes = mig_reader_offset(rd);
 		mig_progress_update(pg, stats->read, stats->bytes);

@@ -33,6 +33,9 @@
 
 #define MIG_BACKEND_VERSION 1
 
+/* A batch of the store's default size ends at this much input too. */
+#define MIG_BATCH_BYTES ((size_t)8 << 20)
+
 enum mig_open_flags {
 	MIG_OPEN_READ = 1,
 	MIG_OPEN_WRITE = 2,
@@ -99,7 +102,7 @@ struct mig_write_opts {
 	/* A native definition from native() of a store of the same backend
 	 * (mig-restore into the same kind): create exactly that. */
 	const json_t *native;
-	size_t batch_size;
+	size_t batch_size;        /* mig_load_run: 0 is the store's default */
 	int retries;
 	/* Store parameters from the command line: write_begin() takes them as
 	 * it takes the same ?name=value in its locator, and they win over
@@ -153,6 +156,10 @@ struct mig_backend_ops {
 	/* the client library and its version, for --version ("sqlite 3.40.1"),
 	 * or NULL */
 	const char *(*lib_version)(void);
+	/* Records per write batch when the user sets none (0: 1000); such a
+	 * batch also ends at MIG_BATCH_BYTES of input, so that large records
+	 * do not make a default batch large in memory. */
+	size_t default_batch_size;
 	/* The names of the store parameters that write_begin() takes in
 	 * mig_write_opts.params (NULL-terminated), or NULL: none. */
 	const char *const *write_params;

@@ -70,8 +70,8 @@
  * within a batch: the batch is cut into up to `parallel` _bulk requests
  * (each at most batch_bytes, none under 512 KB: smaller ones cost the node
  * more than they gain) sent at once with curl multi.  Elasticsearch does
- * best with large requests: --batch-size 10000 rather than the default
- * 1000 (tests/bench/es-load).
+ * best with large requests: without --batch-size a batch is 10,000
+ * records (or MIG_BATCH_BYTES of input), not the 1000 of other stores.
  *
  * Measured on the 2-core test machine (one node, 200,000 documents of
  * 235 bytes, batches of 10,000, best of 5 interleaved runs while other
@@ -3713,6 +3713,9 @@ const struct mig_backend_ops mig_backend_es = {
 	.summary = "es://HOST:PORT#INDEX  an Elasticsearch index (es+https:// for TLS)",
 	.lib_version = es_lib_version,
 	.write_params = write_params,
+	/* 1000 records of 235 bytes are one request of 235 KB, too small to
+	 * split: 10,000 loads 20-25 % faster (tests/bench/es-load) */
+	.default_batch_size = 10000,
 	.open = es_open,
 	.close = es_close,
 	.read_begin = es_read_begin,

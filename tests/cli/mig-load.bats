@@ -108,6 +108,13 @@ has_table() {
 	stderr_matches '^mig-load: '
 }
 
+@test "mig-load: without --batch-size, batches of 1000 records" {
+	records 2500 >in.ndjson
+	run --separate-stderr mig-load --create --report r.json -i in.ndjson 'sqlite:app.db#t'
+	status_is 0
+	report_is r.json batches 3
+}
+
 @test "mig-load: the Elasticsearch options into another store: exit 2, nothing written" {
 	records 2 >in.ndjson
 	local o

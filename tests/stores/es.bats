@@ -270,6 +270,24 @@ EOF
 	stderr_matches "(SSL|TLS|ssl|tls)"
 }
 
+@test "es: without --batch-size a batch is 10,000 records, or 8 MiB of input" {
+	awk 'BEGIN { for (i = 1; i <= 12000; i++) printf("{\"_id\":\"%d\"}\n", i) }' >small.ndjson
+	run --separate-stderr mig-load --create --report r.json "$E" -i small.ndjson
+	status_is 0
+	report_is r.json batches 2
+	# 5000 records of 2 KB: the byte bound cuts the default batch, not
+	# one the user asked for
+	awk 'BEGIN { for (i = 1; i <= 5000; i++) printf("{\"_id\":\"%d\",\"pad\":\"%02000d\"}\n", i, i) }' >big.ndjson
+	run --separate-stderr mig-load --create --report r.json "$MIG_ES_URL#$I-big" -i big.ndjson
+	status_is 0
+	report_is r.json batches 2
+	run --separate-stderr mig-load --on-conflict skip --batch-size 5000 --report r.json \
+		"$MIG_ES_URL#$I-big" -i big.ndjson
+	status_is 0
+	report_is r.json batches 1
+	[ "$(docs "$I-big")" = 5000 ] || fail "the index holds $(docs "$I-big") documents"
+}
+
 @test "es: --dry-run counts inserts and updates by the ids that exist, and writes nothing" {
 	ndjson in.ndjson '{"_id":"1","v":1}'
 	mig-load -q --create "$E" -i in.ndjson
