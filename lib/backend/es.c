@@ -59,10 +59,10 @@
  * rejected, or skipped with --on-conflict skip), overwrite -> index,
  * upsert and merge conflicts -> update with doc_as_upsert, replace ->
  * index, merge mode -> update with doc_as_upsert too (a new key is added,
- * as merge does in PostgreSQL and MongoDB).  A conflict on create whose stored document is identical to
- * the record is counted as skipped, not rejected: that is what a load
- * resumed after a crash, or a request retried after a lost answer, sends
- * again.  Elasticsearch merges objects of a partial update deeply, not
+ * as merge does in PostgreSQL and MongoDB).  A conflict on create whose
+ * stored document is identical to the record is counted as skipped, not
+ * rejected: that is what a load resumed after a crash, or a request
+ * retried after a lost answer, sends again.  Elasticsearch merges objects of a partial update deeply, not
  * shallowly.  The id is the record's id_field, or the --key fields (one:
  * its value; several: the JSON array of their values).
  *
