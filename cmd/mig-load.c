@@ -27,12 +27,20 @@ static const char help[] =
 	"  --truncate          empty the collection first\n"
 	"  --dry-run           check and count everything, write nothing\n"
 	"  --atomic            the whole load in one transaction: all or nothing\n"
-	"  --batch-size N      records per batch and transaction (1000)\n"
+	"  --batch-size N      records per batch and transaction (1000; Elasticsearch 10000)\n"
 	"  --reject FILE       write rejected records to FILE and go on\n"
 	"  --max-errors N      stop (exit 1) past N rejects (0; no limit with --reject)\n"
 	"  --max-line N        longest input line, bytes, k/M/G suffixes (64M)\n"
 	"  --retries N         retry a lost connection N times, with backoff (3)\n"
 	"  --checkpoint FILE   record progress in FILE; a rerun resumes after it\n"
+	"Elasticsearch only (the locator's parameters of the same names, which they override):\n"
+	"  --parallel N        _bulk requests in flight at once, 1 to 64 (2)\n"
+	"  --batch-bytes SIZE  largest _bulk request, k/M/G suffixes (5M)\n"
+	"  --id-field F        the field that holds the document id (_id)\n"
+	"  --routing-field F   the field whose value routes each document\n"
+	"  --refresh[=WHEN]    refresh the index at the end: true (default), wait_for, false\n"
+	"  --cacert FILE       CA certificates for es+https://\n"
+	"  --insecure          do not verify the TLS certificate of es+https://\n"
 	MIG_COMMON_HELP
 	"\n"
 	"Locators: file:PATH, PATH, PATH.zst, -, sqlite:PATH#TABLE, postgres://HOST/DB#TABLE,\n"
@@ -43,7 +51,10 @@ static const char help[] =
 enum {
 	OPT_MODE = MIG_OPT_FIRST_OWN, OPT_KEY, OPT_CREATE, OPT_TRUNCATE, OPT_DRY_RUN, OPT_ATOMIC,
 	OPT_BATCH_SIZE, OPT_REJECT, OPT_MAX_ERRORS, OPT_MAX_LINE, OPT_ON_CONFLICT, OPT_SCHEMA,
-	OPT_DROP, OPT_RETRIES, OPT_CHECKPOINT
+	OPT_DROP, OPT_RETRIES, OPT_CHECKPOINT,
+	/* store parameters: mig_write_opts.params */
+	OPT_PARALLEL, OPT_BATCH_BYTES, OPT_ID_FIELD, OPT_ROUTING_FIELD, OPT_REFRESH, OPT_CACERT,
+	OPT_INSECURE
 };
 
 static const struct option longopts[] = {
@@ -64,8 +75,27 @@ static const struct option longopts[] = {
 	{ "drop", no_argument, NULL, OPT_DROP },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
+	{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
+	{ "id-field", required_argument, NULL, OPT_ID_FIELD },
+	{ "routing-field", required_argument, NULL, OPT_ROUTING_FIELD },
+	{ "refresh", optional_argument, NULL, OPT_REFRESH },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* The store parameters that options set, by option: the backend checks
+ * the values, and refuses a parameter it does not take. */
+static const struct {
+	int opt;
+	const char *name;
+} param_opts[] = {
+	{ OPT_PARALLEL, "parallel" }, { OPT_BATCH_BYTES, "batch_bytes" },
+	{ OPT_ID_FIELD, "id_field" }, { OPT_ROUTING_FIELD, "routing_field" },
+	{ OPT_REFRESH, "refresh" }, { OPT_CACERT, "cacert" }, { OPT_INSECURE, "insecure" },
+};
+#define NPARAM_OPTS (sizeof param_opts / sizeof param_opts[0])
 
 struct config {
 	struct mig_load_cfg l;
@@ -73,7 +103,27 @@ struct config {
 	char *keybuf;            /* --key split in place */
 	const char **keys;
 	int max_errors_set;
+	struct mig_param params[NPARAM_OPTS];   /* the last of each option */
 };
+
+/* Notes a store parameter option: 1 when opt is one. */
+static int param_option(struct config *c, int opt, const char *arg)
+{
+	for (size_t i = 0; i < NPARAM_OPTS; i++) {
+		if (param_opts[i].opt != opt)
+			continue;
+		size_t j = 0;
+		while (j < c->l.wo.nparams && strcmp(c->params[j].name, param_opts[i].name))
+			j++;
+		c->params[j].name = param_opts[i].name;
+		c->params[j].value = arg ? arg : opt == OPT_REFRESH ? "true" : "1";
+		if (j == c->l.wo.nparams)
+			c->l.wo.nparams++;
+		c->l.wo.params = c->params;
+		return 1;
+	}
+	return 0;
+}
 
 static int split_keys(struct mig_cli *cli, struct config *c, const char *arg)
 {
@@ -105,7 +155,7 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 	uint64_t n;
 
 	c->l.max_errors = 0;
-	c->l.wo.batch_size = 1000;
+	c->l.wo.batch_size = 0;   /* the store's default */
 	c->l.wo.retries = 3;
 	argv[0] = (char *)cli->program;   /* getopt's own messages name the program */
 	while ((opt = getopt_long(argc, argv, "hqvi:", longopts, NULL)) != -1) {
@@ -173,6 +223,8 @@ static int parse_args(struct mig_cli *cli, struct config *c, int argc, char **ar
 			c->l.max_line = (size_t)n;
 			break;
 		default:
+			if (param_option(c, opt, optarg))
+				break;
 			return mig_cli_usage_error(cli, NULL);
 		}
 	}

@@ -63,6 +63,39 @@ void mig_store_close(struct mig_store *st)
 	mig_locator_free(loc);
 }
 
+static int takes(const struct mig_backend_ops *ops, const char *name)
+{
+	for (size_t i = 0; ops->write_params && ops->write_params[i]; i++)
+		if (strcmp(ops->write_params[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int mig_store_check_params(const struct mig_store *st, const struct mig_write_opts *o,
+			   struct mig_error *err)
+{
+	for (size_t i = 0; i < o->nparams; i++) {
+		const char *name = o->params[i].name;
+		char opt[64], who[128] = "";
+		size_t n = 0;
+
+		if (takes(st->ops, name))
+			continue;
+		snprintf(opt, sizeof opt, "--%s", name);
+		for (char *p = opt; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		for (int b = 0; backends[b]; b++)
+			if (takes(backends[b], name) && n < sizeof who - 16)
+				n += (size_t)snprintf(who + n, sizeof who - n, "%s%s://", n ? ", " : "",
+						      backends[b]->scheme);
+		return mig_error_set(err, MIG_EUSAGE, "%s: %s does not apply to a %s store%s%s%s",
+				     st->loc->redacted, opt, st->ops->scheme,
+				     n ? " (only to " : "", who, n ? " stores)" : "");
+	}
+	return 0;
+}
+
 void mig_batch_reject(struct mig_batch_item *it, const char *code, const char *fmt, ...)
 {
 	va_list ap;

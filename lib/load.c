@@ -16,6 +16,7 @@ struct loader {
 	const char *name;            /* the input's name, for messages */
 	struct mig_batch batch;
 	size_t cap;
+	size_t cap_bytes;            /* end a batch at this much record text */
 	size_t bytes;                /* the batch's record text so far */
 	/* the batch's lines, for a backend with write_prepare */
 	struct mig_buf raw;
@@ -204,6 +205,7 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	struct mig_progress *pg = NULL;
 	struct mig_error lerr;
 	struct mig_line line = { 0 };
+	struct mig_write_opts wo;
 	json_t *rec;
 	uint64_t resume = 0;
 	int rc, began = 0, complete = 0;
@@ -217,7 +219,15 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		return 0;
 	}
 	L.done_line = resume;
-	L.cap = cfg->wo.batch_size ? cfg->wo.batch_size : 1000;
+	/* no --batch-size: the store's own default, bounded in bytes too */
+	wo = cfg->wo;
+	if (!wo.batch_size) {
+		wo.batch_size = st->ops->default_batch_size ? st->ops->default_batch_size : 1000;
+		L.cap_bytes = MIG_DEFAULT_BATCH_BYTES;
+	} else {
+		L.cap_bytes = MIG_BATCH_BYTES;
+	}
+	L.cap = wo.batch_size;
 	L.batch.items = calloc(L.cap, sizeof *L.batch.items);
 	mig_buf_init(&L.raw, 0);
 	if (st->ops->write_prepare)
@@ -238,7 +248,9 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 	/* Before the first record, so that a bad target or option fails even
 	 * on an empty input; the backend creates a collection from the first
 	 * batch, so an empty input creates nothing. */
-	rc = st->ops->write_begin(st, &cfg->wo, err);
+	rc = mig_store_check_params(st, &wo, err);
+	if (!rc)
+		rc = st->ops->write_begin(st, &wo, err);
 	if (rc)
 		goto out;
 	began = 1;
@@ -320,10 +332,10 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		}
 		L.batch.n++;
 added:
-		/* a batch also ends at MIG_BATCH_BYTES of record text, so that a
+		/* a batch also ends at cap_bytes of record text, so that a
 		 * large --batch-size of large records stays within memory */
 		L.bytes += line.len;
-		if ((L.batch.n == L.cap || L.bytes >= MIG_BATCH_BYTES) && (rc = flush(&L, err)) != 0)
+		if ((L.batch.n == L.cap || L.bytes >= L.cap_bytes) && (rc = flush(&L, err)) != 0)
 			break;
 		stats->bytes = mig_reader_offset(rd);
 		mig_progress_update(pg, stats->read, stats->bytes);

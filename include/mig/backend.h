@@ -33,6 +33,10 @@
 
 #define MIG_BACKEND_VERSION 1
 
+/* A batch of the store's default size ends at this much input too (any
+ * batch ends at MIG_BATCH_BYTES, mig/run.h). */
+#define MIG_DEFAULT_BATCH_BYTES ((size_t)8 << 20)
+
 enum mig_open_flags {
 	MIG_OPEN_READ = 1,
 	MIG_OPEN_WRITE = 2,
@@ -84,6 +88,13 @@ enum mig_conflict {
 	MIG_CONFLICT_FAIL
 };
 
+/* A store parameter given as a program option: mig-load --parallel 4 is
+ * {"parallel", "4"}.  Both strings are borrowed. */
+struct mig_param {
+	const char *name;
+	const char *value;
+};
+
 struct mig_write_opts {
 	enum mig_load_mode mode;
 	enum mig_conflict on_conflict;
@@ -99,8 +110,14 @@ struct mig_write_opts {
 	/* A native definition from native() of a store of the same backend
 	 * (mig-restore into the same kind): create exactly that. */
 	const json_t *native;
-	size_t batch_size;
+	size_t batch_size;        /* mig_load_run: 0 is the store's default */
 	int retries;
+	/* Store parameters from the command line: write_begin() takes them as
+	 * it takes the same ?name=value in its locator, and they win over
+	 * the locator's.  Only names in the backend's write_params reach it
+	 * (mig_store_check_params). */
+	const struct mig_param *params;
+	size_t nparams;
 };
 
 enum mig_item_status {
@@ -159,6 +176,13 @@ struct mig_backend_ops {
 	/* the client library and its version, for --version ("sqlite 3.40.1"),
 	 * or NULL */
 	const char *(*lib_version)(void);
+	/* Records per write batch when the user sets none (0: 1000); such a
+	 * batch also ends at MIG_DEFAULT_BATCH_BYTES of input, so that large records
+	 * do not make a default batch large in memory. */
+	size_t default_batch_size;
+	/* The names of the store parameters that write_begin() takes in
+	 * mig_write_opts.params (NULL-terminated), or NULL: none. */
+	const char *const *write_params;
 
 	/* loc is borrowed: mig_store_open() stores it in the store and
 	 * mig_store_close() frees it after close(); close() frees only what
@@ -232,6 +256,12 @@ const struct mig_backend_ops *const *mig_backend_all(void);
 int mig_store_open(struct mig_store **out, struct mig_locator *loc, int flags,
 		   struct mig_error *err);
 void mig_store_close(struct mig_store *st);
+
+/* 0 when the store's backend takes every parameter of o->params, else
+ * MIG_EUSAGE naming the option (--NAME, '_' written '-') and the stores
+ * that take it. */
+int mig_store_check_params(const struct mig_store *st, const struct mig_write_opts *o,
+			   struct mig_error *err);
 
 /* Backends' own instances, named in the table in lib/backend.c. */
 extern const struct mig_backend_ops mig_backend_file;

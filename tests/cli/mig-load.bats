@@ -47,7 +47,8 @@ has_table() {
 	status_is 0
 	local o
 	for o in --help --version --progress --report --quiet --verbose --input --mode --key \
-		--create --truncate --dry-run --atomic --batch-size --reject --max-errors --max-line; do
+		--create --truncate --dry-run --atomic --batch-size --reject --max-errors --max-line \
+		--parallel --batch-bytes --id-field --routing-field --refresh --cacert --insecure; do
 		stdout_has "$o"
 	done
 }
@@ -105,6 +106,32 @@ has_table() {
 	run --separate-stderr mig-load --mode upsert --key id file:out.ndjson </dev/null
 	status_is 2
 	stderr_matches '^mig-load: '
+}
+
+@test "mig-load: without --batch-size, batches of 1000 records" {
+	records 2500 >in.ndjson
+	run --separate-stderr mig-load --create --report r.json -i in.ndjson 'sqlite:app.db#t'
+	status_is 0
+	report_is r.json batches 3
+}
+
+@test "mig-load: the Elasticsearch options into another store: exit 2, nothing written" {
+	records 2 >in.ndjson
+	local o
+	for o in "--parallel 2" "--batch-bytes 1M" "--id-field id" "--routing-field id" \
+		"--refresh" "--refresh=false" "--cacert ca.pem" "--insecure"; do
+		# shellcheck disable=SC2086 # the option and its value
+		run --separate-stderr mig-load $o --create -i in.ndjson 'sqlite:app.db#t'
+		status_is 2
+		stderr_has "sqlite:app.db#t: ${o%%[ =]*} does not apply to a sqlite store (only to es:// stores)"
+		[ ! -e app.db ] || [ "$(sqlite3 app.db "select count(*) from sqlite_master where name = 't'")" = 0 ] ||
+			fail "$o: the table was created"
+		# shellcheck disable=SC2086
+		run --separate-stderr mig-load $o -i in.ndjson out.ndjson </dev/null
+		status_is 2
+		stderr_has "does not apply to a file store"
+		[ ! -s out.ndjson ] || fail "$o: records written despite the usage error"
+	done
 }
 
 @test "mig-load run by its full path: usage errors still say 'mig-load: '" {

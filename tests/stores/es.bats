@@ -88,6 +88,31 @@ EOF
 	load_summary 1 1 0 0
 }
 
+@test "es: --create maps the fields that first appear after the first batch as it maps the first" {
+	# batch 1 (two records) has v and o.a; batch 2 brings a date, a
+	# decimal, an oid, a date inside o; batch 3 an integer in a field that
+	# was only null before
+	printf '%s\n' '{"_id":1,"v":1,"o":{"a":1},"n":null}' '{"_id":2,"v":2}' \
+		'{"_id":3,"d":{"$date":"2024-01-01T00:00:00Z"},"m":{"$numberDecimal":"1.10"},"o":{"b":{"$date":"2024-02-02T00:00:00Z"}},"v":3}' \
+		'{"_id":4,"x":{"$oid":"0123456789abcdef01234567"},"s":"2024-05-01"}' \
+		'{"_id":5,"n":5}' >in.ndjson
+	run --separate-stderr mig-load --create --batch-size 2 "$E" -i in.ndjson
+	status_is 0
+	load_summary 5 5 0 0
+	esq GET "/$I/_mapping" | jq -c ".[\"$I\"].mappings.properties" >map.json
+	jq -e '.d.type == "date" and .m.type == "double" and .m.meta.mig_type == "decimal"
+		and .x.meta.mig_type == "oid" and .o.properties.b.type == "date"
+		and .o.properties.a.type == "long" and .n.type == "long"
+		and .s.type == "text" and (has("_id") | not)' map.json >/dev/null ||
+		fail "mapping: $(cat map.json)"
+	run --separate-stderr mig-extract "$E"
+	status_is 0
+	printf '%s\n' "$output" | jq -S -c . | sort >got.ndjson
+	jq -S -c '._id |= tostring | if .d then .d["$date"] = "2024-01-01T00:00:00.000Z" else . end
+		| if .o.b then .o.b["$date"] = "2024-02-02T00:00:00.000Z" else . end' in.ndjson | sort >want.ndjson
+	same_json got.ndjson want.ndjson
+}
+
 @test "es: a string that looks like a date stays a string; a date mapped by hand comes back as \$date" {
 	esq PUT "/$I" '{"mappings":{"properties":{"d":{"type":"date"},"s":{"type":"keyword"}}}}' >/dev/null
 	ndjson in.ndjson '{"_id":"1","d":"2024-02-03T04:05:06Z","s":"2024-02-03"}' '{"_id":"2","d":1700000000000}'
@@ -151,7 +176,7 @@ EOF
 	[ "$(source_of "$I" 1)" = '{"v":1}' ] || fail "document 1 changed: $(source_of "$I" 1)"
 }
 
-@test "es: upsert merges fields, replace overwrites, merge updates only what exists" {
+@test "es: upsert merges fields, replace overwrites, merge updates or adds" {
 	ndjson in.ndjson '{"_id":"1","a":1,"b":{"x":1}}' '{"_id":"2","a":2}'
 	mig-load -q --create "$E" -i in.ndjson
 	ndjson up.ndjson '{"_id":"1","c":3,"b":{"y":2}}' '{"_id":"9","a":9}'
@@ -164,12 +189,19 @@ EOF
 	status_is 0
 	load_summary 1 0 1 0
 	[ "$(source_of "$I" 1)" = '{"z":0}' ] || fail "replace: $(source_of "$I" 1)"
+	# merge, as in PostgreSQL and MongoDB, adds a record whose key is new
 	ndjson mer.ndjson '{"_id":"2","d":5}' '{"_id":"404","d":5}'
 	run --separate-stderr mig-load --mode merge --key _id "$E" -i mer.ndjson --reject rej.ndjson
 	status_is 0
-	load_summary 2 0 1 1
-	jq_true rej.ndjson '.code == "document_missing_exception" and .line == 2'
+	load_summary 2 1 1 0
+	[ ! -s rej.ndjson ] || fail "merge rejected: $(cat rej.ndjson)"
 	[ "$(source_of "$I" 2 | jq -S -c .)" = '{"a":2,"d":5}' ] || fail "merge: $(source_of "$I" 2)"
+	[ "$(source_of "$I" 404)" = '{"d":5}' ] || fail "merge did not add 404: $(source_of "$I" 404)"
+	# and a dry run counts it so
+	ndjson mer2.ndjson '{"_id":"2","d":6}' '{"_id":"405","d":6}'
+	run --separate-stderr mig-load --dry-run --mode merge --key _id "$E" -i mer2.ndjson
+	status_is 0
+	stderr_matches "dry run: 2 read, 1 would be inserted, 1 would be updated"
 }
 
 @test "es: --mode update rejects a key not found; --mode delete deletes by key, 404 counted as not found" {
@@ -212,6 +244,95 @@ EOF
 	run --separate-stderr mig-load --mode upsert --key n "$E" -i nokey.ndjson
 	status_is 1
 	stderr_has "key field n missing"
+}
+
+@test "es: mig-load --id-field, --routing-field, --batch-bytes, --parallel, --refresh, as the locator's parameters" {
+	ndjson in.ndjson '{"id":7,"org":"acme","v":1}' '{"id":8,"org":"beta","v":2}'
+	run --separate-stderr mig-load --create --id-field id --routing-field org "$E" -i in.ndjson
+	status_is 0
+	load_summary 2 2 0 0
+	# the id field stays in the source; the document is routed by org
+	[ "$(esq GET "/$I/_doc/7?routing=acme" | jq -c ._source)" = '{"id":7,"org":"acme","v":1}' ] ||
+		fail "no document 7 routed by acme: $(esq GET "/$I/_doc/7?routing=acme")"
+	# the option wins over the locator's parameter
+	ndjson up.ndjson '{"id":7,"n":1,"org":"acme","v":3}'
+	run --separate-stderr mig-load --mode upsert --key n --id-field id "$E" -i up.ndjson
+	status_is 2
+	stderr_has "the id field id and --key n name different document ids"
+	run --separate-stderr mig-load --mode upsert --key id "$MIG_ES_URL?id_field=nope&routing_field=nope#$I" \
+		--id-field id --routing-field org -i up.ndjson
+	status_is 0
+	load_summary 1 0 1 0
+	[ "$(esq GET "/$I/_doc/7?routing=acme" | jq -c ._source.v)" = 3 ] || fail "7 was not updated"
+
+	# --batch-bytes cuts a batch into _bulk requests of at most that size
+	awk 'BEGIN { for (i = 1; i <= 200; i++) printf("{\"_id\":\"%d\",\"pad\":\"%0100d\"}\n", i, i) }' >many.ndjson
+	bulks() { esq GET "/$1/_stats/bulk" | jq '._all.primaries.bulk.total_operations'; }
+	run --separate-stderr mig-load --create "$MIG_ES_URL#$I-one" -i many.ndjson
+	status_is 0
+	[ "$(bulks "$I-one")" = 1 ] || fail "one batch took $(bulks "$I-one") _bulk requests"
+	run --separate-stderr mig-load --create --batch-bytes 4k --parallel 4 "$MIG_ES_URL#$I-cut" -i many.ndjson
+	status_is 0
+	load_summary 200 200 0 0
+	n=$(bulks "$I-cut")
+	[ "$n" -ge 6 ] || fail "--batch-bytes 4k: 200 records of 140 bytes took $n _bulk requests"
+	[ "$(docs "$I-cut")" = 200 ] || fail "the index holds $(docs "$I-cut") documents"
+
+	# --refresh=false leaves the refresh to the index; the default refreshes
+	esq PUT "/$I-nr" '{"settings":{"index":{"refresh_interval":"-1"}}}' >/dev/null
+	run --separate-stderr mig-load --refresh=false "$MIG_ES_URL#$I-nr" -i many.ndjson
+	status_is 0
+	[ "$(esq GET "/$I-nr/_count" | jq .count)" = 0 ] || fail "--refresh=false refreshed"
+	run --separate-stderr mig-load --on-conflict skip --refresh "$MIG_ES_URL#$I-nr" -i in.ndjson
+	status_is 0
+	[ "$(esq GET "/$I-nr/_count" | jq .count)" = 202 ] || fail "--refresh did not refresh"
+
+	# values are checked as the locator's are, and named by option
+	for bad in "--parallel 0" "--parallel 65" "--batch-bytes 10" "--refresh=maybe" "--id-field="; do
+		# shellcheck disable=SC2086 # the option and its value
+		run --separate-stderr mig-load $bad "$E" -i in.ndjson
+		status_is 2
+		stderr_has "${bad%%[ =]*} takes"
+	done
+	# TLS options need a TLS locator
+	run --separate-stderr mig-load --insecure "$E" -i in.ndjson
+	status_is 2
+	stderr_has "--insecure is for es+https:// locators"
+	run --separate-stderr mig-load --cacert ca.pem "$E" -i in.ndjson
+	status_is 2
+	stderr_has "--cacert is for es+https:// locators"
+}
+
+@test "es: mig-load --cacert and --insecure reach the TLS handshake" {
+	# the node speaks plain HTTP: a TLS load fails either way, exit 3,
+	# after using the options
+	ndjson in.ndjson '{"_id":"1","v":1}'
+	run --separate-stderr mig-load --cacert "$BATS_TEST_TMPDIR/missing-ca.pem" \
+		"${MIG_ES_URL/es:/es+https:}#$I" -i in.ndjson
+	status_is 3
+	stderr_has "missing-ca.pem"
+	run --separate-stderr mig-load --insecure "${MIG_ES_URL/es:/es+https:}#$I" -i in.ndjson
+	status_is 3
+	stderr_has "TLS certificates are not verified (--insecure)"
+	stderr_matches "(SSL|TLS|ssl|tls)"
+}
+
+@test "es: without --batch-size a batch is 10,000 records, or 8 MiB of input" {
+	awk 'BEGIN { for (i = 1; i <= 12000; i++) printf("{\"_id\":\"%d\"}\n", i) }' >small.ndjson
+	run --separate-stderr mig-load --create --report r.json "$E" -i small.ndjson
+	status_is 0
+	report_is r.json batches 2
+	# 5000 records of 2 KB: the byte bound cuts the default batch, not
+	# one the user asked for
+	awk 'BEGIN { for (i = 1; i <= 5000; i++) printf("{\"_id\":\"%d\",\"pad\":\"%02000d\"}\n", i, i) }' >big.ndjson
+	run --separate-stderr mig-load --create --report r.json "$MIG_ES_URL#$I-big" -i big.ndjson
+	status_is 0
+	report_is r.json batches 2
+	run --separate-stderr mig-load --on-conflict skip --batch-size 5000 --report r.json \
+		"$MIG_ES_URL#$I-big" -i big.ndjson
+	status_is 0
+	report_is r.json batches 1
+	[ "$(docs "$I-big")" = 5000 ] || fail "the index holds $(docs "$I-big") documents"
 }
 
 @test "es: --dry-run counts inserts and updates by the ids that exist, and writes nothing" {
