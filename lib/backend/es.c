@@ -2678,14 +2678,54 @@ static json_t *schema_props(const json_t *props)
 	return out;
 }
 
-/* PUT INDEX with these mapping properties. */
-static int create_index(struct es_store *s, json_t *props, struct mig_error *err)
+/* PUT INDEX with body (settings, mappings, aliases), then read back the
+ * mapping the load goes by.  An index that exists by then (someone else
+ * made it first) is taken as it is; from_archive says so in a warning,
+ * since its definition is then not the archive's. */
+static int put_index(struct es_store *s, json_t *body, int from_archive, struct mig_error *err)
 {
 	struct mig_buf p;
-	json_t *body, *doc = NULL, *settings;
+	json_t *doc = NULL;
 	int rc;
 
 	mig_buf_init(&p, 0);
+	if (!index_path(s, &p, "")) {
+		rc = oom(err);
+		goto out;
+	}
+	rc = call(s, "PUT", p.data, body, &doc, err);
+	if (rc)
+		goto out;
+	if (s->status == 400 && error_type(doc) &&
+	    !strcmp(error_type(doc), "resource_already_exists_exception")) {
+		if (from_archive)
+			mig_warn("%s: the index exists: its settings, mappings and aliases are "
+				 "left as they are", where(s));
+	} else if (s->status != 200) {
+		rc = answer_error(s, "PUT", p.data, doc, s->status == 400 ? MIG_EUSAGE : MIG_EIO, err);
+		goto out;
+	} else {
+		mig_debug("%s: created the index%s", where(s),
+			  from_archive ? " from its native definition" : "");
+	}
+	json_decref(doc);
+	doc = NULL;
+	rc = get_mapping(s, &doc, err);
+	if (!rc && doc)
+		rc = load_wnum(s, doc, err);
+	s->exists = 1;
+out:
+	json_decref(doc);
+	mig_buf_free(&p);
+	return rc;
+}
+
+/* PUT INDEX with these mapping properties. */
+static int create_index(struct es_store *s, json_t *props, struct mig_error *err)
+{
+	json_t *body, *settings;
+	int rc;
+
 	body = json_pack("{s:{s:b, s:o}}", "mappings", "date_detection", 0, "properties", props);
 	settings = json_object();
 	if (!body || !settings) {
@@ -2701,31 +2741,9 @@ static int create_index(struct es_store *s, json_t *props, struct mig_error *err
 		json_object_set_new(body, "settings", json_pack("{s:o}", "index", settings));
 	else
 		json_decref(settings);
-	if (!index_path(s, &p, "")) {
-		rc = oom(err);
-		goto out;
-	}
-	rc = call(s, "PUT", p.data, body, &doc, err);
-	if (rc)
-		goto out;
-	if (s->status == 400 && error_type(doc) &&
-	    !strcmp(error_type(doc), "resource_already_exists_exception")) {
-		rc = 0;   /* someone else made it first */
-	} else if (s->status != 200) {
-		rc = answer_error(s, "PUT", p.data, doc, s->status == 400 ? MIG_EUSAGE : MIG_EIO, err);
-		goto out;
-	}
-	mig_debug("%s: created the index", where(s));
-	json_decref(doc);
-	doc = NULL;
-	rc = get_mapping(s, &doc, err);
-	if (!rc && doc)
-		rc = load_wnum(s, doc, err);
-	s->exists = 1;
+	rc = put_index(s, body, 0, err);
 out:
 	json_decref(body);
-	json_decref(doc);
-	mig_buf_free(&p);
 	return rc;
 }
 
@@ -3953,47 +3971,22 @@ static void warn_shared_aliases(struct es_store *s, const json_t *aliases)
  * is left out (an index and an alias cannot share a name). */
 static int create_native_index(struct es_store *s, const json_t *nat, struct mig_error *err)
 {
-	json_t *body, *aliases, *doc = NULL;
-	struct mig_buf p;
+	json_t *body, *aliases;
 	int rc;
 
-	mig_buf_init(&p, 0);
 	if (!json_is_object(nat) || !json_is_object(json_object_get(nat, "mappings")))
 		return mig_error_set(err, MIG_ECORRUPT, "%s: the native definition is not an "
 				     "index definition (no mappings)", where(s));
 	body = json_deep_copy(nat);
-	if (!body || !index_path(s, &p, "")) {
-		rc = oom(err);
-		goto out;
-	}
+	if (!body)
+		return oom(err);
 	aliases = json_object_get(body, "aliases");
 	if (json_is_object(aliases)) {
 		json_object_del(aliases, s->index);
 		warn_shared_aliases(s, aliases);
 	}
-	rc = call(s, "PUT", p.data, body, &doc, err);
-	if (rc)
-		goto out;
-	if (s->status == 400 && error_type(doc) &&
-	    !strcmp(error_type(doc), "resource_already_exists_exception")) {
-		mig_warn("%s: the index exists: its settings, mappings and aliases are left as "
-			 "they are", where(s));
-	} else if (s->status != 200) {
-		rc = answer_error(s, "PUT", p.data, doc, s->status == 400 ? MIG_EUSAGE : MIG_EIO, err);
-		goto out;
-	} else {
-		mig_debug("%s: created the index from its native definition", where(s));
-	}
-	json_decref(doc);
-	doc = NULL;
-	rc = get_mapping(s, &doc, err);
-	if (!rc && doc)
-		rc = load_wnum(s, doc, err);
-	s->exists = 1;
-out:
+	rc = put_index(s, body, 1, err);
 	json_decref(body);
-	json_decref(doc);
-	mig_buf_free(&p);
 	return rc;
 }
 
