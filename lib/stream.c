@@ -416,30 +416,6 @@ static void jp_utf8(struct mig_buf *b, unsigned cp)
 	mig_buf_append(b, u, n);
 }
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t jp_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t k;
-	if (c >= 0xC2 && c <= 0xDF)
-		k = 1;
-	else if (c >= 0xE0 && c <= 0xEF)
-		k = 2;
-	else if (c >= 0xF0 && c <= 0xF4)
-		k = 3;
-	else
-		return 0;
-	if ((size_t)(end - p) <= k)
-		return 0;
-	for (size_t i = 1; i <= k; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
-	    (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-		return 0;
-	return k + 1;
-}
-
 /* Reads a string at j->p (just past the opening quote).  *out and *len point
  * into the line when it has no escapes, else into j->tmp.  Returns 0 or -1. */
 static int jp_string(struct jp *j, const char **out, size_t *len, int *has_nul)
@@ -461,7 +437,7 @@ static int jp_string(struct jp *j, const char **out, size_t *len, int *has_nul)
 		if (*p == '"')
 			break;
 		if (*p >= 0x80) {
-			size_t k = jp_utf8_len(p, end);
+			size_t k = mig_utf8_len(p, end);
 			if (!k) {
 				j->p = (const char *)p;
 				jp_fail(j, "invalid UTF-8");

@@ -173,6 +173,32 @@ int mig_value_to_bson(struct _bson_t *out, const json_t *doc, struct mig_error *
 int mig_value_from_bson(json_t **out, const struct _bson_t *doc,
 			enum mig_json_mode mode, struct mig_error *err);
 
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80) before
+ * end, or 0: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static inline size_t mig_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t k;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		k = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+		k = 2;
+	else if (c >= 0xF0 && c <= 0xF4)
+		k = 3;
+	else
+		return 0;
+	if ((size_t)(end - p) <= k)
+		return 0;
+	for (size_t i = 1; i <= k; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
+	    (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
+		return 0;
+	return k + 1;
+}
+
 /* The value of a hex digit, or -1. */
 static inline int mig_hex_digit(int c)
 {

@@ -4465,37 +4465,30 @@ static int attempt_copy_convert(struct pg_store *S, struct pg_group *G, size_t a
 #define FJ_MAX_DEPTH 64
 #define FJ_MAX_KEYS 32
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0;
- * the rules of stream.c's parser. */
-static size_t fs_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t k;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		k = 1;
-	else if (c >= 0xE0 && c <= 0xEF)
-		k = 2;
-	else if (c >= 0xF0 && c <= 0xF4)
-		k = 3;
-	else
-		return 0;
-	if ((size_t)(end - p) <= k)
-		return 0;
-	for (size_t i = 1; i <= k; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
-	    (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-		return 0;
-	return k + 1;
-}
-
 static inline const char *fs_ws(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
+}
+
+/* After a member or element that ended before *pp (NULL: it failed):
+ * copies a ',' (returns 1, *pp at the next one) or the closing bracket
+ * (returns 0, *pp past it) to out; -1 for anything else. */
+static int fs_next(const char **pp, const char *end, char close, struct mig_buf *out)
+{
+	const char *p = *pp;
+
+	if (!p)
+		return -1;
+	p = fs_ws(p, end);
+	if (p < end && (*p == ',' || *p == close)) {
+		if (mig_buf_putc(out, *p))
+			return -1;
+		*pp = *p == ',' ? fs_ws(p + 1, end) : p + 1;
+		return *p == ',';
+	}
+	return -1;
 }
 
 /* The JSON string at p (its opening quote), decoded and appended to out.
@@ -4516,7 +4509,7 @@ static const char *fs_string(const char *p, const char *end, struct mig_buf *out
 		if (*q == '"')
 			break;
 		if (*q >= 0x80) {
-			size_t k = fs_utf8_len(q, e);
+			size_t k = mig_utf8_len(q, e);
 			if (!k)
 				return NULL;
 			q += k;
@@ -4754,18 +4747,11 @@ static const char *fs_json(struct pg_store *S, const char *p, const char *end, i
 			if (p >= end || *p != ':' || mig_buf_putc(out, ':'))
 				return NULL;
 			p = fs_json(S, fs_ws(p + 1, end), end, depth + 1, out);
-			if (!p)
-				return NULL;
-			p = fs_ws(p, end);
-			if (p < end && *p == ',') {
-				if (mig_buf_putc(out, ','))
-					return NULL;
-				p = fs_ws(p + 1, end);
-				continue;
+			switch (fs_next(&p, end, '}', out)) {
+			case 1: continue;
+			case 0: return p;
+			default: return NULL;
 			}
-			if (p < end && *p == '}')
-				return mig_buf_putc(out, '}') ? NULL : p + 1;
-			return NULL;
 		}
 	}
 	case '[':
@@ -4776,18 +4762,11 @@ static const char *fs_json(struct pg_store *S, const char *p, const char *end, i
 			return mig_buf_putc(out, ']') ? NULL : p + 1;
 		for (;;) {
 			p = fs_json(S, p, end, depth + 1, out);
-			if (!p)
-				return NULL;
-			p = fs_ws(p, end);
-			if (p < end && *p == ',') {
-				if (mig_buf_putc(out, ','))
-					return NULL;
-				p = fs_ws(p + 1, end);
-				continue;
+			switch (fs_next(&p, end, ']', out)) {
+			case 1: continue;
+			case 0: return p;
+			default: return NULL;
 			}
-			if (p < end && *p == ']')
-				return mig_buf_putc(out, ']') ? NULL : p + 1;
-			return NULL;
 		}
 	case '"': {
 		const char *e;
