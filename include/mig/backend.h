@@ -33,6 +33,8 @@
 
 #define MIG_BACKEND_VERSION 1
 
+enum { MIG_INPUT_RELAXED, MIG_INPUT_CANONICAL_FAST, MIG_INPUT_CANONICAL };
+
 /* A batch of the store's default size ends at this much input too (any
  * batch ends at MIG_BATCH_BYTES, mig/run.h). */
 #define MIG_DEFAULT_BATCH_BYTES ((size_t)8 << 20)
@@ -180,6 +182,14 @@ struct mig_backend_ops {
 	 * batch also ends at MIG_DEFAULT_BATCH_BYTES of input, so that large records
 	 * do not make a default batch large in memory. */
 	size_t default_batch_size;
+	/* What mig-restore hands write_batch from an archive, whose members
+	 * hold canonical Extended JSON: MIG_INPUT_RELAXED (0) the relaxed
+	 * form, rewritten in a thread of its own; MIG_INPUT_CANONICAL_FAST the
+	 * canonical text as it is, decompressed in that thread (the loader
+	 * reads the wrappers as fast as relaxed numbers); MIG_INPUT_CANONICAL
+	 * the canonical text read straight from the archive (a store where
+	 * int32 and int64 stay apart only in that form). */
+	int archive_input;
 	/* The names of the store parameters that write_begin() takes in
 	 * mig_write_opts.params (NULL-terminated), or NULL: none. */
 	const char *const *write_params;

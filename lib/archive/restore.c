@@ -195,11 +195,8 @@ static int restore_one(struct mig_archive *a, const struct mig_restore_cfg *cfg,
 				    (lc.wo.dry_run ? MIG_OPEN_DRYRUN : 0), err);
 	if (rc)
 		goto out;
-	/* decompressed in a thread of its own; relaxed for every store but a
-	 * BSON one, where int32 and int64 stay apart only in the canonical
-	 * form, and PostgreSQL, whose loader reads the wrappers as fast as
-	 * relaxed numbers (see relax.c) */
-	if (strcmp(tl->scheme, "mongodb")) {
+	/* as the store takes it: see archive_input in mig/backend.h */
+	if (st->ops->archive_input != MIG_INPUT_CANONICAL) {
 		size_t nn = strlen(mig_archive_path(a)) + strlen(c->data) + 2;
 		char *name = malloc(nn);
 		if (!name) {
@@ -208,7 +205,7 @@ static int restore_one(struct mig_archive *a, const struct mig_restore_cfg *cfg,
 		}
 		snprintf(name, nn, "%s:%s", mig_archive_path(a), c->data);
 		rc = mig_relax_start(&rx, &rfd, mig_archive_fd(a), c->data_offset, c->data_size,
-				     strcmp(tl->scheme, "postgres") != 0, lc.max_line, err);
+				     st->ops->archive_input == MIG_INPUT_RELAXED, lc.max_line, err);
 		if (!rc)
 			rc = mig_reader_open_fd(&rd, rfd, name, 0, lc.max_line, err);
 		free(name);

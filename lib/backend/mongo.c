@@ -2413,6 +2413,7 @@ const struct mig_backend_ops mig_backend_mongo = {
 	.scheme = "mongodb",
 	.summary = "MongoDB (mongodb://HOST:PORT/DB#COLLECTION), through libmongoc",
 	.lib_version = mongo_lib_version,
+	.archive_input = MIG_INPUT_CANONICAL,
 	.open = mongo_open,
 	.close = mongo_close,
 	.read_begin = mongo_read_begin,

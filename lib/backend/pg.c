@@ -6291,6 +6291,7 @@ const struct mig_backend_ops mig_backend_pg = {
 	.scheme = "postgres",
 	.summary = "PostgreSQL tables (postgres://user@host:port/db#schema.table), COPY both ways",
 	.lib_version = pg_lib_version,
+	.archive_input = MIG_INPUT_CANONICAL_FAST,
 	.open = pg_open,
 	.close = pg_close,
 	.read_begin = pg_read_begin,
