@@ -199,6 +199,7 @@ struct pg_store {
 	struct mig_write_opts wo;
 	int writing;
 	int outer;                /* one transaction for the load: atomic, dry run */
+	int no_text;              /* MIG_PG_NO_TEXT_PATH: every record parsed */
 	int need_create;          /* --create from the first batch */
 	int staging;              /* the load goes through the staging table */
 	int staging_ready;
@@ -3847,6 +3848,7 @@ static int pg_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 	S->wo = *o;
 	S->writing = 1;
 	S->outer = o->atomic || o->dry_run;
+	S->no_text = getenv("MIG_PG_NO_TEXT_PATH") != NULL;   /* see mig-load(1) */
 	S->conflict = effective_conflict(o);
 	S->committed = 0;
 	if (S->outer) {
@@ -3854,6 +3856,7 @@ static int pg_write_begin(struct mig_store *st, const struct mig_write_opts *o,
 		if (rc)
 			return rc;
 		S->in_tx = 1;
+		S->tx_clean = 0;   /* each batch under a savepoint */
 	}
 	if (o->drop) {
 		mig_buf_reset(&S->sql);
@@ -5077,6 +5080,25 @@ static int rec_sig(struct pg_store *S, const json_t *rec, uint64_t *sig)
 	return 1;
 }
 
+/* Undoes what a stream began: its batch transaction, or in the load's one
+ * transaction its savepoint (when the SAVEPOINT itself failed, the
+ * transaction is lost either way, and the next statement says so). */
+static void stream_undo(struct pg_store *S)
+{
+	struct mig_error ignored;
+
+	if (!S->outer)
+		S->in_tx = 0;
+	if (conn_lost(S))
+		return;
+	if (S->outer) {
+		exec_cmd(S, "ROLLBACK TO SAVEPOINT mig; RELEASE SAVEPOINT mig", &ignored,
+			 "rolling back to the savepoint");
+		return;
+	}
+	exec_cmd(S, "ROLLBACK", &ignored, "rolling back");
+}
+
 /* Ends the stream's COPY and decides its records: inserted, or, when the
  * server refused a row, bisected as run_group does. */
 static int stream_finish(struct pg_store *S, struct mig_batch *b, struct mig_error *err)
@@ -5102,14 +5124,22 @@ static int stream_finish(struct pg_store *S, struct mig_batch *b, struct mig_err
 			b->items[G.item[i]].status = MIG_ITEM_INSERTED;
 		S->tx_clean = 0;
 		PQclear(r);
+		while ((r = PQgetResult(S->conn)) != NULL)
+			PQclear(r);
+		return S->outer ? exec_cmd(S, "RELEASE SAVEPOINT mig", err,
+					   "releasing the savepoint") : 0;
 	} else if (row_level(r) && !conn_lost(S)) {
 		PGresult *x;
 		while ((x = PQgetResult(S->conn)) != NULL)
 			PQclear(x);
-		/* as attempt() does for the first thing in a transaction */
+		/* as attempt() does for the first thing in a transaction (in the
+		 * load's one transaction, for what follows a savepoint) */
 		snprintf(S->last_state, sizeof S->last_state, "%s",
 			 PQresultErrorField(r, PG_DIAG_SQLSTATE));
-		if (!(rc = exec_cmd(S, "ROLLBACK", err, "rolling back the batch")))
+		if (S->outer)
+			rc = exec_cmd(S, "ROLLBACK TO SAVEPOINT mig; RELEASE SAVEPOINT mig", err,
+				      "rolling back to the savepoint");
+		else if (!(rc = exec_cmd(S, "ROLLBACK", err, "rolling back the batch")))
 			rc = begin_batch_tx(S, err);
 		if (rc)
 			PQclear(r);
@@ -5130,11 +5160,7 @@ static void stream_drop(struct pg_store *S, struct mig_batch *b)
 {
 	if (S->st_on) {
 		copy_abort(S, "mig-load: the batch is written another way");
-		if (!conn_lost(S)) {
-			struct mig_error ignored;
-			exec_cmd(S, "ROLLBACK", &ignored, "rolling back the batch");
-		}
-		S->in_tx = 0;
+		stream_undo(S);
 		S->st_on = 0;
 	}
 	for (size_t i = 0; b && i < b->n; i++) {
@@ -5167,21 +5193,21 @@ static int stream_start(struct pg_store *S, const uint64_t *sig)
 	mig_buf_reset(&S->tmp);
 	if (group_sql(S, &G, S->st_cols, nc, &S->st_copy, &S->tmp))
 		return MIG_ENOMEM;
-	/* begin_batch_tx and the COPY in one round trip: the server runs the
-	 * statements of a simple query in turn and stops at the COPY; after a
-	 * failure it skips the rest, and write_batch, which does not stream,
-	 * will meet the failure again and say it */
+	/* begin_batch_tx (in the load's one transaction, a savepoint) and the
+	 * COPY in one round trip: the server runs the statements of a simple
+	 * query in turn and stops at the COPY; after a failure it skips the
+	 * rest, and write_batch, which does not stream, will meet the failure
+	 * again and say it */
 	mig_buf_reset(&S->tmp);
-	if (mig_buf_puts(&S->tmp, "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; "
-				  "SELECT pg_catalog.txid_current(); ") ||
+	if (mig_buf_puts(&S->tmp, S->outer ? "SAVEPOINT mig; "
+				  : "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; "
+				    "SELECT pg_catalog.txid_current(); ") ||
 	    mig_buf_append(&S->tmp, S->st_copy.data, S->st_copy.len))
 		return MIG_ENOMEM;
 	S->in_tx = 1;   /* from BEGIN on, whatever the rest does */
 	S->tx_clean = 0;
 	if (!PQsendQuery(S->conn, S->tmp.data)) {
-		if (!conn_lost(S))
-			exec_cmd(S, "ROLLBACK", &(struct mig_error){ 0 }, "rolling back");
-		S->in_tx = 0;
+		stream_undo(S);
 		return 0;
 	}
 	S->xid[0] = '\0';
@@ -5200,7 +5226,7 @@ static int stream_start(struct pg_store *S, const uint64_t *sig)
 			break;
 		}
 	}
-	if (!copy_in || !S->xid[0]) {
+	if (!copy_in || (!S->outer && !S->xid[0])) {
 		/* no COPY (a failure), or one without the transaction's id to
 		 * ask about after a lost connection (which cannot be) */
 		if (copy_in) {
@@ -5208,12 +5234,10 @@ static int stream_start(struct pg_store *S, const uint64_t *sig)
 			while ((r = PQgetResult(S->conn)) != NULL)
 				PQclear(r);
 		}
-		if (!conn_lost(S))
-			exec_cmd(S, "ROLLBACK", &(struct mig_error){ 0 }, "rolling back");
-		S->in_tx = 0;
+		stream_undo(S);
 		return 0;
 	}
-	S->tx_clean = 1;
+	S->tx_clean = !S->outer;
 	S->st_nc = nc;
 	S->st_on = 1;
 	S->st_broken = 0;
@@ -5260,7 +5284,7 @@ static int pg_write_prepare(struct mig_store *st, struct mig_batch *b, size_t i,
 		mig_buf_reset(&S->data);
 		S->st_m = 0;
 		S->st_off[0] = 0;
-		S->st_dead = !S->writing || S->staging || S->outer || S->need_create ||
+		S->st_dead = !S->writing || S->staging || S->need_create || S->no_text ||
 			     !S->ncols || S->ncols > 64 * ST_WORDS;
 	}
 	if (S->st_dead || (i > 0 && !S->st_on))
