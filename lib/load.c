@@ -263,7 +263,7 @@ int mig_load_run(struct mig_store *st, const struct mig_load_cfg *cfg,
 		}
 		rc = mig_reader_next(rd, &line, &lerr);
 		if (rc == MIG_DONE) {
-			rc = 0;
+			rc = cfg->input_end ? cfg->input_end(cfg->input_arg, err) : 0;
 			break;
 		}
 		if ((rc == 0 || rc == MIG_EDATA) && line.lineno <= resume) {
@@ -341,8 +341,9 @@ added:
 		mig_progress_update(pg, stats->read, stats->bytes);
 	}
 	stats->bytes = mig_reader_offset(rd);
-	/* What was read before a stop is good: write it, unless the store failed. */
-	if (rc != MIG_EIO && rc != MIG_ENOMEM && began) {
+	/* What was read before a stop is good: write it, unless the store
+	 * failed or the input was found corrupt. */
+	if (rc != MIG_EIO && rc != MIG_ENOMEM && rc != MIG_ECORRUPT && began) {
 		int frc = flush(&L, rc ? &lerr : err);
 		if (!rc)
 			rc = frc;

@@ -90,7 +90,10 @@ struct mig_archive_coll {
 	const char *data;            /* member names */
 	const char *schema;          /* or NULL */
 	uint64_t records, bytes;     /* as the manifest says */
+	uint64_t compressed_bytes;   /* likewise, when it says (0 when not) */
 	const char *sha256;          /* 64 lower-case hex digits */
+	const char *compressed_sha256;   /* of the data member as stored, or
+					  * NULL (an older archive) */
 	const char *schema_sha256;   /* or NULL */
 	const json_t *depends_on;    /* array of names (restore order), or NULL */
 	uint64_t data_offset, data_size;     /* the data member in the file */
@@ -114,10 +117,20 @@ const struct mig_archive_coll *mig_archive_coll(const struct mig_archive *a, siz
 long mig_archive_find(const struct mig_archive *a, const char *name);
 
 /* Decompresses collection i's data (i < 0: every collection) and checks
- * its SHA-256, byte count and record count against the manifest, and the
- * schema member's SHA-256.  MIG_ECORRUPT naming the first mismatch. */
+ * its SHA-256, byte count and record count against the manifest, the
+ * SHA-256 of the member as stored, and the schema member's SHA-256.
+ * MIG_ECORRUPT naming the first mismatch. */
 int mig_archive_verify(struct mig_archive *a, long i, enum mig_progress_when progress,
 		       struct mig_error *err);
+
+/* What a restore checks before it writes: every collection's data member
+ * byte for byte against the SHA-256 the manifest keeps of it as stored
+ * (compressed_sha256; a fraction of the cost of decompressing), and the
+ * schema members; a collection of an archive without compressed_sha256 is
+ * verified whole, as mig_archive_verify() does.  The decompressed text is
+ * then checked while it is loaded (mig_relax_start). */
+int mig_archive_check(struct mig_archive *a, enum mig_progress_when progress,
+		      struct mig_error *err);
 
 /* Collection i's schema member, parsed (new reference; NULL when it has
  * none). */

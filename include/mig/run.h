@@ -53,6 +53,12 @@ struct mig_load_cfg {
 	 * line the load has committed through; a rerun with the same FILE and
 	 * the same input skips those lines.  A complete load marks it so. */
 	const char *checkpoint;
+	/* When the input has ended, before the last batch and the commit: a
+	 * last word on the input (mig-restore's checksums of what it read).
+	 * Nonzero stops the load with that error; under --atomic nothing is
+	 * committed. */
+	int (*input_end)(void *arg, struct mig_error *err);
+	void *input_arg;
 };
 
 struct mig_load_stats {

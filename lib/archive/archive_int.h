@@ -20,6 +20,8 @@
 #define ARCHIVE_META_MAX ((uint64_t)64 << 20)
 #define ARCHIVE_NAME_MAX 1024
 #define MANIFEST_NAME "manifest.json"
+/* The manifest's SHA-256, as sha256sum(1) prints it: the second member. */
+#define MANIFEST_SHA_NAME "manifest.json.sha256"
 
 /* ---- tar (tar.c) ---------------------------------------------------------- */
 
@@ -110,12 +112,18 @@ int64_t mig_archive_time_parse(const char *s);
 size_t mig_relax_text(char *out, const char *p, size_t n);
 
 struct mig_relax;
-/* Starts a thread that writes member [off, off + len) of fd, decompressed
- * and (when relax) relaxed, into a pipe; *rfd is the pipe's read end. */
-int mig_relax_start(struct mig_relax **out, int *rfd, int fd, uint64_t off, uint64_t len,
+/* Starts a thread that writes collection c's data member of the archive
+ * fd, decompressed and (when relax) relaxed, into a pipe; *rfd is the
+ * pipe's read end.  The thread checks the text's size, lines and SHA-256
+ * against the manifest (c) as it goes, before it closes the pipe. */
+int mig_relax_start(struct mig_relax **out, int *rfd, int fd, const struct mig_archive_coll *c,
 		    int relax, size_t max_line, struct mig_error *err);
-/* Closes rfd, waits for the thread, and reports its failure (what names
- * the member). */
+/* Once the reader has met the pipe's end: waits for the thread and
+ * reports its failure, MIG_ECORRUPT when the text is not what the
+ * manifest says (what names the archive). */
+int mig_relax_wait(struct mig_relax *r, const char *what, struct mig_error *err);
+/* Closes rfd, waits for the thread (ended early: it gets EPIPE), reports
+ * its failure as mig_relax_wait does, and frees r. */
 int mig_relax_finish(struct mig_relax *r, int rfd, const char *what, struct mig_error *err);
 
 /* ---- the manifest (reader.c) ---------------------------------------------- */

@@ -36,6 +36,7 @@ struct coll {
 	uint64_t zoff, zlen;           /* the compressed data in the spool */
 	uint64_t soff, slen;           /* the schema text in the spool */
 	char sha[65], schema_sha[65];
+	char zsha[65];                 /* of the compressed member */
 	json_t *depends_on;
 };
 
@@ -50,6 +51,7 @@ struct backup {
 	ZSTD_CCtx *zc;
 	char *zout;                    /* compressed bytes on their way to the spool */
 	size_t zout_cap, zout_len;
+	struct mig_sha256 *zh;         /* and their checksum, in a collection */
 	struct mig_buf text;           /* NDJSON on its way to the compressor */
 	struct coll *colls;
 	size_t n, cap;
@@ -74,6 +76,9 @@ static int spool_write(struct backup *B, const void *p, size_t n, struct mig_err
 static int zout_flush(struct backup *B, struct mig_error *err)
 {
 	int rc = B->zout_len ? spool_write(B, B->zout, B->zout_len, err) : 0;
+
+	if (B->zh && B->zout_len)
+		mig_sha256_update(B->zh, B->zout, B->zout_len);
 
 	B->zout_len = 0;
 	return rc;
@@ -196,13 +201,18 @@ static int read_collection(struct backup *B, struct mig_store *st, struct coll *
 	struct mig_read_opts ro = { .limit = -1, .mode = MIG_JSON_CANONICAL,
 				    .snapshot = B->token };
 	struct mig_progress *pg = NULL;
-	struct mig_sha256 h = { 0 };
+	struct mig_sha256 h = { 0 }, zh = { 0 };
 	json_t *rec;
 	int rc;
 
 	rc = mig_sha256_init(&h, err);
-	if (rc)
+	if (!rc)
+		rc = mig_sha256_init(&zh, err);
+	if (rc) {
+		mig_sha256_free(&h);
 		return rc;
+	}
+	B->zh = &zh;
 	rc = st->ops->read_begin(st, &ro, err);
 	if (rc)
 		goto out;
@@ -244,9 +254,12 @@ static int read_collection(struct backup *B, struct mig_store *st, struct coll *
 		goto out;
 	c->zlen = B->spool_len - c->zoff;
 	mig_sha256_final(&h, c->sha);
+	mig_sha256_final(&zh, c->zsha);
 out:
+	B->zh = NULL;
 	mig_progress_end(pg);
 	mig_sha256_free(&h);
+	mig_sha256_free(&zh);
 	return rc;
 }
 
@@ -404,13 +417,14 @@ static json_t *manifest_of(struct backup *B)
 	colls = json_object_get(m, "collections");
 	for (size_t i = 0; i < B->n; i++) {
 		struct coll *c = &B->colls[i];
-		json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:I, s:I, s:s, s:s?}",
+		json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:I, s:I, s:s, s:s, s:s?}",
 				      "name", c->name, "data", c->data_member,
 				      "schema", c->slen ? c->schema_member : NULL,
 				      "records", (json_int_t)c->records,
 				      "bytes", (json_int_t)c->bytes,
 				      "compressed_bytes", (json_int_t)c->zlen,
 				      "sha256", c->sha,
+				      "compressed_sha256", c->zsha,
 				      "schema_sha256", c->slen ? c->schema_sha : NULL);
 		if (!o || json_array_append_new(colls, o) ||
 		    (c->depends_on && json_object_set(o, "depends_on", c->depends_on))) {
@@ -421,14 +435,16 @@ static json_t *manifest_of(struct backup *B)
 	return m;
 }
 
-/* Writes the tar to fd: the manifest, then each collection's members. */
+/* Writes the tar to fd: the manifest and its checksum, then each
+ * collection's members. */
 static int write_tar(struct backup *B, int fd, const char *name, const json_t *manifest,
 		     struct mig_error *err)
 {
 	static const char zeros[2 * TAR_BLOCK];
 	int64_t t = B->cfg->created;
 	struct mig_buf b;
-	int rc = 0;
+	char sha[65], line[128];
+	int rc = 0, n;
 
 	mig_buf_init(&b, 0);
 	if (json_dump_callback(manifest, dump_cb, &b, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ||
@@ -436,13 +452,21 @@ static int write_tar(struct backup *B, int fd, const char *name, const json_t *m
 		rc = oom(err);
 		goto out;
 	}
+	rc = mig_sha256_hex(b.data, b.len, sha, err);
+	if (rc)
+		goto out;
+	/* as sha256sum(1) prints it, so that sha256sum -c checks it */
+	n = snprintf(line, sizeof line, "%s  %s\n", sha, MANIFEST_NAME);
 	{
 		/* the header goes in front of the text already in b */
 		struct mig_buf h;
 		mig_buf_init(&h, 0);
 		if (mig_tar_header(&h, MANIFEST_NAME, b.len, t) ||
 		    mig_buf_append(&h, b.data, b.len) ||
-		    mig_buf_append(&h, zeros, mig_tar_padding(b.len))) {
+		    mig_buf_append(&h, zeros, mig_tar_padding(b.len)) ||
+		    mig_tar_header(&h, MANIFEST_SHA_NAME, (uint64_t)n, t) ||
+		    mig_buf_append(&h, line, (size_t)n) ||
+		    mig_buf_append(&h, zeros, mig_tar_padding((uint64_t)n))) {
 			mig_buf_free(&h);
 			rc = oom(err);
 			goto out;

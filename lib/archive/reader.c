@@ -4,13 +4,17 @@
  * An archive is judged before anything of it is used.  mig_archive_open()
  * walks every tar header (cheap: it seeks over the data) and refuses
  * anything mig-backup would not have written: a first member that is not
- * manifest.json, a member that is not a regular file (links, directories,
- * devices, GNU or global headers), an unsafe name (absolute, "..", "."),
- * a name twice, a member the manifest does not list or one it lists that
- * is missing, a truncated member or end.  mig_archive_verify() then
- * decompresses the data and compares sizes, record counts and SHA-256
- * sums with the manifest.  Both answer MIG_ECORRUPT, which the programs
- * turn into exit status 5.
+ * manifest.json, a manifest that manifest.json.sha256 (the second member,
+ * when there) disagrees with, a member that is not a regular file (links,
+ * directories, devices, GNU or global headers), an unsafe name (absolute,
+ * "..", "."), a name twice, a member the manifest does not list or one it
+ * lists that is missing, a truncated member or end.  mig_archive_verify()
+ * then decompresses the data and compares sizes, record counts and SHA-256
+ * sums with the manifest; mig_archive_check(), for a restore, compares
+ * each member as stored with its SHA-256 instead where the manifest is
+ * sealed and has them, and leaves the text to the thread that loads it
+ * (relax.c).  All answer MIG_ECORRUPT, which the programs turn into exit
+ * status 5.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +33,8 @@ struct mig_archive {
 	char *path;               /* for messages */
 	uint64_t size;
 	json_t *manifest;
+	char manifest_sha[65];    /* of its text */
+	int sealed;               /* manifest.json.sha256 was there and agreed */
 	struct mig_archive_coll *colls;
 	size_t n;
 };
@@ -97,12 +103,16 @@ int mig_manifest_check(const json_t *m, struct mig_archive_coll **colls, size_t 
 		k->schema = json_string_value(json_object_get(c, "schema"));
 		k->sha256 = json_string_value(json_object_get(c, "sha256"));
 		k->schema_sha256 = json_string_value(json_object_get(c, "schema_sha256"));
+		k->compressed_sha256 = json_string_value(json_object_get(c, "compressed_sha256"));
 		k->depends_on = json_is_array(dep) ? dep : NULL;
 		if (!json_is_object(c) || !k->name || !k->data || !is_hex64(k->sha256) ||
 		    count_of(c, "records", &k->records) || count_of(c, "bytes", &k->bytes) ||
 		    (json_object_get(c, "schema") && !json_is_null(json_object_get(c, "schema")) &&
 		     !k->schema) ||
 		    (k->schema && !is_hex64(k->schema_sha256)) ||
+		    (json_object_get(c, "compressed_sha256") && !is_hex64(k->compressed_sha256)) ||
+		    (json_object_get(c, "compressed_bytes") &&
+		     count_of(c, "compressed_bytes", &k->compressed_bytes)) ||
 		    (dep && !json_is_array(dep))) {
 			rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: manifest entry %zu is "
 					   "malformed", what, i + 1);
@@ -189,9 +199,10 @@ static int open_file(int *fd, uint64_t *size, const char *path, struct mig_error
 	return 0;
 }
 
-/* Reads the first member, which must be the manifest, and parses it. */
+/* Reads the first member, which must be the manifest, and parses it;
+ * sha (when not NULL) gets its text's SHA-256. */
 static int first_member(int fd, uint64_t fsize, const char *what, json_t **out, uint64_t *pos,
-			struct mig_error *err)
+			char *sha, struct mig_error *err)
 {
 	struct mig_tar_member m;
 	json_error_t je;
@@ -220,6 +231,8 @@ static int first_member(int fd, uint64_t fsize, const char *what, json_t **out, 
 		goto out;
 	}
 	rc = mig_io_pread_all(fd, text, m.size, m.offset, what, err);
+	if (!rc && sha)
+		rc = mig_sha256_hex(text, m.size, sha, err);
 	if (rc)
 		goto out;
 	*out = json_loadb(text, m.size, JSON_REJECT_DUPLICATES, &je);
@@ -264,6 +277,30 @@ static int place_member(struct mig_archive *a, const struct mig_tar_member *m,
 			     a->path, m->name);
 }
 
+/* The member after the manifest, when it is manifest.json.sha256: the
+ * manifest's checksum, as sha256sum(1) prints it.  With it the manifest is
+ * known whole, and with the manifest each member it lists. */
+static int check_seal(struct mig_archive *a, const struct mig_tar_member *m,
+		      struct mig_error *err)
+{
+	char text[160], want[160];
+	int n = snprintf(want, sizeof want, "%s  %s\n", a->manifest_sha, MANIFEST_NAME);
+	int rc;
+
+	if (m->size != (uint64_t)n)
+		return mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s is not a SHA-256 line "
+				     "for %s", a->path, MANIFEST_SHA_NAME, MANIFEST_NAME);
+	rc = mig_io_pread_all(a->fd, text, (size_t)n, m->offset, a->path, err);
+	if (rc)
+		return rc;
+	if (memcmp(text, want, (size_t)n))
+		return mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s: SHA-256 mismatch (%.12s..., "
+				     "%s says %.12s...)", a->path, MANIFEST_NAME, a->manifest_sha,
+				     MANIFEST_SHA_NAME, text);
+	a->sealed = 1;
+	return 0;
+}
+
 int mig_archive_open(struct mig_archive **out, const char *path, struct mig_error *err)
 {
 	struct mig_archive *a = calloc(1, sizeof *a);
@@ -282,7 +319,7 @@ int mig_archive_open(struct mig_archive **out, const char *path, struct mig_erro
 	}
 	rc = open_file(&a->fd, &a->size, path, err);
 	if (!rc)
-		rc = first_member(a->fd, a->size, a->path, &a->manifest, &pos, err);
+		rc = first_member(a->fd, a->size, a->path, &a->manifest, &pos, a->manifest_sha, err);
 	if (!rc)
 		rc = mig_manifest_check(a->manifest, &a->colls, &a->n, a->path, err);
 	/* the data and schema members of distinct collections are distinct */
@@ -293,12 +330,13 @@ int mig_archive_open(struct mig_archive **out, const char *path, struct mig_erro
 			for (int p = 0; !rc && p < 2; p++)
 				for (int q = 0; !rc && q < 2; q++)
 					if (x[p] && y[q] && !(i == j && p == q) &&
-					    (strcmp(x[p], y[q]) == 0 || strcmp(x[p], MANIFEST_NAME) == 0))
+					    (strcmp(x[p], y[q]) == 0 || strcmp(x[p], MANIFEST_NAME) == 0 ||
+					     strcmp(x[p], MANIFEST_SHA_NAME) == 0))
 						rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: the "
 								   "manifest names member %s twice",
 								   a->path, x[p]);
 		}
-	while (!rc) {
+	for (int second = 1; !rc; second = 0) {
 		rc = mig_tar_next(a->fd, a->size, &pos, &m, a->path, err);
 		if (rc == MIG_DONE) {
 			rc = 0;
@@ -306,7 +344,9 @@ int mig_archive_open(struct mig_archive **out, const char *path, struct mig_erro
 		}
 		if (rc)
 			break;
-		if (m.type != '0')
+		if (second && m.type == '0' && strcmp(m.name, MANIFEST_SHA_NAME) == 0)
+			rc = check_seal(a, &m, err);
+		else if (m.type != '0')
 			rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: member %s is %s; an archive "
 					   "holds regular files only", a->path, m.name,
 					   mig_tar_type_name(m.type));
@@ -324,6 +364,11 @@ int mig_archive_open(struct mig_archive **out, const char *path, struct mig_erro
 			rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: member %s of collection %s "
 					   "is missing", a->path,
 					   c->data_offset ? c->schema : c->data, c->name);
+		else if (c->compressed_sha256 && c->compressed_bytes != c->data_size)
+			rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: member %s of collection %s "
+					   "is %llu bytes, the manifest says %llu", a->path, c->data,
+					   c->name, (unsigned long long)c->data_size,
+					   (unsigned long long)c->compressed_bytes);
 	}
 out:
 	if (rc) {
@@ -371,8 +416,8 @@ static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
 {
 	const size_t inc = ZSTD_DStreamInSize(), outc = (size_t)1 << 20;
 	ZSTD_DCtx *zd = ZSTD_createDCtx();
-	char *in = malloc(inc), *outb = malloc(outc), sha[65];
-	struct mig_sha256 h = { 0 };
+	char *in = malloc(inc), *outb = malloc(outc), sha[65], zsha[65];
+	struct mig_sha256 h = { 0 }, zh = { 0 };
 	struct mig_progress *pg = NULL;
 	uint64_t off = 0, bytes = 0, lines = 0;
 	size_t z = 1;
@@ -384,6 +429,8 @@ static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
 		goto out;
 	}
 	rc = mig_sha256_init(&h, err);
+	if (!rc)
+		rc = mig_sha256_init(&zh, err);
 	if (rc)
 		goto out;
 	pg = mig_progress_start(when, "checked", c->data_size);
@@ -398,6 +445,7 @@ static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
 		rc = mig_io_pread_all(a->fd, in, n, c->data_offset + off, a->path, err);
 		if (rc)
 			goto out;
+		mig_sha256_update(&zh, in, n);
 		off += n;
 		while (ib.pos < ib.size) {
 			ZSTD_outBuffer ob = { outb, outc, 0 };
@@ -425,7 +473,12 @@ static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
 		goto out;
 	}
 	mig_sha256_final(&h, sha);
-	if (bytes != c->bytes || last != '\n')
+	mig_sha256_final(&zh, zsha);
+	if (c->compressed_sha256 && strcmp(zsha, c->compressed_sha256))
+		rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s (collection %s): SHA-256 "
+				   "of the member mismatch (%.12s..., the manifest says %.12s...)",
+				   a->path, c->data, c->name, zsha, c->compressed_sha256);
+	else if (bytes != c->bytes || last != '\n')
 		rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s (collection %s) holds %llu "
 				   "bytes, the manifest says %llu", a->path, c->data, c->name,
 				   (unsigned long long)bytes, (unsigned long long)c->bytes);
@@ -440,6 +493,7 @@ static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
 out:
 	mig_progress_end(pg);
 	mig_sha256_free(&h);
+	mig_sha256_free(&zh);
 	ZSTD_freeDCtx(zd);
 	free(in);
 	free(outb);
@@ -517,6 +571,66 @@ int mig_archive_verify(struct mig_archive *a, long which, enum mig_progress_when
 	return rc;
 }
 
+/* The data member's bytes as stored against compressed_sha256. */
+static int check_member(struct mig_archive *a, const struct mig_archive_coll *c,
+			enum mig_progress_when when, struct mig_error *err)
+{
+	const size_t chunk = (size_t)1 << 20;
+	char *in = malloc(chunk), sha[65];
+	struct mig_sha256 h = { 0 };
+	struct mig_progress *pg = NULL;
+	uint64_t off = 0;
+	int rc;
+
+	if (!in)
+		return oom(err);
+	rc = mig_sha256_init(&h, err);
+	if (rc)
+		goto out;
+	pg = mig_progress_start(when, "checked", c->data_size);
+	while (off < c->data_size) {
+		size_t n = c->data_size - off < chunk ? (size_t)(c->data_size - off) : chunk;
+		if (mig_interrupted) {
+			rc = mig_error_set(err, MIG_EINTR, "%s: interrupted", a->path);
+			goto out;
+		}
+		rc = mig_io_pread_all(a->fd, in, n, c->data_offset + off, a->path, err);
+		if (rc)
+			goto out;
+		mig_sha256_update(&h, in, n);
+		off += n;
+		mig_progress_update(pg, 0, off);
+	}
+	mig_sha256_final(&h, sha);
+	if (strcmp(sha, c->compressed_sha256))
+		rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s (collection %s): SHA-256 "
+				   "of the member mismatch (%.12s..., the manifest says %.12s...)",
+				   a->path, c->data, c->name, sha, c->compressed_sha256);
+out:
+	mig_progress_end(pg);
+	mig_sha256_free(&h);
+	free(in);
+	return rc;
+}
+
+int mig_archive_check(struct mig_archive *a, enum mig_progress_when progress,
+		      struct mig_error *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < a->n; i++) {
+		json_t *schema = NULL;
+		if (a->sealed && a->colls[i].compressed_sha256)
+			rc = check_member(a, &a->colls[i], progress, err);
+		else
+			rc = verify_data(a, &a->colls[i], progress, err);
+		if (!rc)
+			rc = mig_archive_schema(a, i, &schema, err);
+		json_decref(schema);
+	}
+	return rc;
+}
+
 int mig_archive_reader(struct mig_archive *a, size_t i, size_t max_line,
 		       struct mig_reader **out, struct mig_error *err)
 {
@@ -554,7 +668,7 @@ int mig_archive_read_manifest(json_t **out, const char *path, struct mig_error *
 		close(fd);
 		return MIG_DONE;
 	}
-	rc = first_member(fd, size, path, out, &pos, err);
+	rc = first_member(fd, size, path, out, &pos, NULL, err);
 	if (!rc) {
 		struct mig_archive_coll *colls = NULL;
 		size_t n;

@@ -25,7 +25,12 @@
  * PostgreSQL's loader converts these wrappers from the text itself
  * (fast_record in pg.c), so for it the thread only decompresses: the
  * rewrite and its copy of the text cost restore more than they saved
- * (issue 8).
+ * (issue 8); MongoDB's takes the canonical text as it is.
+ *
+ * The thread also checks the text against the manifest as it goes by -
+ * its size, its lines and its SHA-256 - and says so before it closes the
+ * pipe, so that the loader, at the end of its input, can ask
+ * (mig_relax_wait) before it commits the last batch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -177,13 +182,54 @@ struct mig_relax {
 	pthread_t th;
 	int started;
 	int fd;                    /* the archive */
-	uint64_t off, len;         /* the member */
+	const struct mig_archive_coll *c;   /* the member, and what the manifest says of it */
+	uint64_t off, len;
 	int relax;                 /* rewrite the wrappers (else pass the text) */
 	int out;                   /* the pipe's write end (the thread closes it) */
 	size_t max_line;
+	struct mig_sha256 h;       /* of the decompressed text */
+	uint64_t bytes, lines;
+	char last;
 	int rc;
 	char msg[256];
 };
+
+/* The decompressed text [p, p + n), checked as it goes by. */
+static void tally(struct mig_relax *R, const char *p, size_t n)
+{
+	if (!n)
+		return;
+	mig_sha256_update(&R->h, p, n);
+	R->bytes += n;
+	for (const char *q = p, *e = p + n; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
+		R->lines++;
+	R->last = p[n - 1];
+}
+
+/* At the end of the member: its size, lines and SHA-256 against the
+ * manifest, as mig_archive_verify() checks them. */
+static void judge(struct mig_relax *R)
+{
+	const struct mig_archive_coll *c = R->c;
+	char sha[65];
+
+	mig_sha256_final(&R->h, sha);
+	if (R->bytes != c->bytes || (R->bytes && R->last != '\n')) {
+		R->rc = MIG_ECORRUPT;
+		snprintf(R->msg, sizeof R->msg, "corrupt: %s (collection %.80s) holds %llu bytes, "
+			 "the manifest says %llu", c->data, c->name, (unsigned long long)R->bytes,
+			 (unsigned long long)c->bytes);
+	} else if (R->lines != c->records) {
+		R->rc = MIG_ECORRUPT;
+		snprintf(R->msg, sizeof R->msg, "corrupt: %s (collection %.80s) holds %llu records, "
+			 "the manifest says %llu", c->data, c->name, (unsigned long long)R->lines,
+			 (unsigned long long)c->records);
+	} else if (strcmp(sha, c->sha256)) {
+		R->rc = MIG_ECORRUPT;
+		snprintf(R->msg, sizeof R->msg, "corrupt: %s (collection %.80s): SHA-256 mismatch "
+			 "(%.12s..., the manifest says %.12s...)", c->data, c->name, sha, c->sha256);
+	}
+}
 
 static int pump_write(struct mig_relax *R, const char *p, size_t n)
 {
@@ -250,8 +296,8 @@ static void *pump(void *arg)
 				while (k < 0 && errno == EINTR);
 				if (k <= 0) {
 					R->rc = k < 0 ? MIG_EIO : MIG_ECORRUPT;
-					snprintf(R->msg, sizeof R->msg, "read: %s",
-						 k < 0 ? strerror(errno) : "the member is short");
+					snprintf(R->msg, sizeof R->msg, "%s: %s", R->c->data,
+						 k < 0 ? strerror(errno) : "corrupt: the member is short");
 					goto out;
 				}
 				off += (uint64_t)k;
@@ -263,9 +309,12 @@ static void *pump(void *arg)
 				zret = ZSTD_decompressStream(zd, &ob, &ib);
 				if (ZSTD_isError(zret)) {
 					R->rc = MIG_ECORRUPT;
-					snprintf(R->msg, sizeof R->msg, "zstd: %s", ZSTD_getErrorName(zret));
+					snprintf(R->msg, sizeof R->msg, "corrupt: %s (collection %.80s): "
+						 "zstd: %s", R->c->data, R->c->name,
+						 ZSTD_getErrorName(zret));
 					goto out;
 				}
+				tally(R, buf + len, ob.pos);
 				len += ob.pos;
 				full = ob.pos == ob.size;
 			}
@@ -273,7 +322,8 @@ static void *pump(void *arg)
 		done = ib.pos == ib.size && off == R->len && !full;
 		if (done && zret != 0 && R->len) {
 			R->rc = MIG_ECORRUPT;
-			snprintf(R->msg, sizeof R->msg, "truncated zstd frame");
+			snprintf(R->msg, sizeof R->msg, "corrupt: %s (collection %.80s): truncated "
+				 "zstd frame", R->c->data, R->c->name);
 			goto out;
 		}
 		/* the whole lines go; a partial one waits for its end */
@@ -316,8 +366,10 @@ static void *pump(void *arg)
 				goto out;
 			}
 		}
-		if (done && !len)
+		if (done && !len) {
+			judge(R);   /* before the pipe closes: the reader's EOF is the verdict */
 			break;
+		}
 	}
 out:
 	close(R->out);
@@ -329,7 +381,7 @@ out:
 	return NULL;
 }
 
-int mig_relax_start(struct mig_relax **out, int *rfd, int fd, uint64_t off, uint64_t len,
+int mig_relax_start(struct mig_relax **out, int *rfd, int fd, const struct mig_archive_coll *c,
 		    int relax, size_t max_line, struct mig_error *err)
 {
 	struct mig_relax *R = calloc(1, sizeof *R);
@@ -339,19 +391,26 @@ int mig_relax_start(struct mig_relax **out, int *rfd, int fd, uint64_t off, uint
 	*rfd = -1;
 	if (!R)
 		return mig_error_set(err, MIG_ENOMEM, "out of memory");
+	if (mig_sha256_init(&R->h, err)) {
+		free(R);
+		return err->code;
+	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
+		mig_sha256_free(&R->h);
 		free(R);
 		return mig_error_set(err, MIG_EIO, "pipe: %s", strerror(errno));
 	}
 	R->fd = fd;
-	R->off = off;
-	R->len = len;
+	R->c = c;
+	R->off = c->data_offset;
+	R->len = c->data_size;
 	R->relax = relax;
 	R->out = p[1];
 	R->max_line = max_line ? max_line : (size_t)64 << 20;
 	if (pthread_create(&R->th, NULL, pump, R)) {
 		close(p[0]);
 		close(p[1]);
+		mig_sha256_free(&R->h);
 		free(R);
 		return mig_error_set(err, MIG_ENOMEM, "cannot start a thread");
 	}
@@ -361,18 +420,27 @@ int mig_relax_start(struct mig_relax **out, int *rfd, int fd, uint64_t off, uint
 	return 0;
 }
 
+int mig_relax_wait(struct mig_relax *R, const char *what, struct mig_error *err)
+{
+	if (R->started) {
+		pthread_join(R->th, NULL);
+		R->started = 0;
+	}
+	if (R->rc && R->rc != MIG_EPIPE)
+		return mig_error_set(err, R->rc, "%s: %s", what, R->msg);
+	return 0;
+}
+
 int mig_relax_finish(struct mig_relax *R, int rfd, const char *what, struct mig_error *err)
 {
-	int rc = 0;
+	int rc;
 
 	if (rfd >= 0)
 		close(rfd);     /* a thread still writing gets EPIPE and ends */
 	if (!R)
 		return 0;
-	if (R->started)
-		pthread_join(R->th, NULL);
-	if (R->rc && R->rc != MIG_EPIPE)
-		rc = mig_error_set(err, R->rc, "%s: %s", what, R->msg);
+	rc = mig_relax_wait(R, what, err);
+	mig_sha256_free(&R->h);
 	free(R);
 	return rc;
 }

@@ -420,24 +420,17 @@ EOF
 	[ ! -e x ] && [ ! -e ../x ] || fail "something was extracted"
 }
 
-@test "a manifest whose checksum does not match: exit 5, nothing written" {
-	make_db app.db
-	mig-backup -q sqlite:app.db -o app.mig
-	python3 - <<'EOF'
-import copy, io, json, tarfile
-src = tarfile.open('app.mig')
-def rewrite(name, change):
-    out = tarfile.open(name, 'w', format=tarfile.PAX_FORMAT)
-    for m in src.getmembers():
-        data = src.extractfile(m).read()
-        m = copy.copy(m)
-        if m.name == 'manifest.json':
-            j = json.loads(data)
-            change(j)
-            data = json.dumps(j).encode()
-            m.size = len(data)
-        out.addfile(m, io.BytesIO(data))
-    out.close()
+# rewrite ARCHIVE OUT CHANGE [seal|unseal]: a copy of ARCHIVE with its
+# manifest changed by CHANGE (sha: orders' sha256 reversed; count: orders'
+# record count one more; unlisted: orders left out); "seal" recomputes
+# manifest.json.sha256 so that the manifest agrees with it, "unseal" drops
+# that member (as in an archive made before it was written); without
+# either the old member stays, and no longer agrees.
+rewrite() {
+	python3 - "$@" <<'EOF'
+import copy, hashlib, io, json, sys, tarfile
+src_name, out_name, change, how = (sys.argv[1:] + [''])[:4]
+src = tarfile.open(src_name)
 def sha(j):
     for c in j['collections']:
         if c['name'] == 'orders':
@@ -448,22 +441,83 @@ def count(j):
             c['records'] += 1
 def unlisted(j):
     j['collections'] = [c for c in j['collections'] if c['name'] != 'orders']
-rewrite('sha.mig', sha)
-rewrite('count.mig', count)
-rewrite('unlisted.mig', unlisted)
+out = tarfile.open(out_name, 'w', format=tarfile.PAX_FORMAT)
+text = None
+for m in src.getmembers():
+    data = src.extractfile(m).read()
+    m = copy.copy(m)
+    if m.name == 'manifest.json':
+        j = json.loads(data)
+        globals()[change](j)
+        data = text = json.dumps(j).encode()
+    elif m.name == 'manifest.json.sha256':
+        if how == 'unseal':
+            continue
+        if how == 'seal':
+            data = (hashlib.sha256(text).hexdigest() + '  manifest.json\n').encode()
+    m.size = len(data)
+    out.addfile(m, io.BytesIO(data))
+out.close()
 EOF
+}
+
+@test "a manifest whose checksum does not match: exit 5, nothing written" {
+	make_db app.db
+	mig-backup -q sqlite:app.db -o app.mig
+	tar -xf app.mig manifest.json manifest.json.sha256
+	sha256sum -c manifest.json.sha256 >/dev/null || fail "manifest.json.sha256 is not as sha256sum -c reads it"
+	for c in sha count unlisted; do
+		rewrite app.mig $c.mig $c
+		run --separate-stderr mig-restore $c.mig sqlite:new.db
+		status_is 5
+		stderr_has "$c.mig: corrupt: manifest.json: SHA-256 mismatch"
+		nothing_written new.db
+		run --separate-stderr mig-backup --verify $c.mig
+		status_is 5
+	done
+	# without manifest.json.sha256, every collection is decompressed and
+	# checked before anything is written
+	rewrite app.mig sha.mig sha unseal
 	run --separate-stderr mig-restore sha.mig sqlite:new.db
 	status_is 5
 	stderr_has "SHA-256 mismatch"
 	nothing_written new.db
+	rewrite app.mig count.mig count unseal
 	run --separate-stderr mig-restore count.mig sqlite:new.db --only users
 	status_is 5
 	stderr_has "holds 3 records, the manifest says 4"
 	nothing_written new.db
+	rewrite app.mig unlisted.mig unlisted unseal
 	run --separate-stderr mig-restore unlisted.mig sqlite:new.db
 	status_is 5
 	stderr_has "is not in the manifest"
 	nothing_written new.db
+}
+
+@test "a manifest made to agree with its checksum but not with the data: exit 5 while loading" {
+	make_db app.db
+	mig-backup -q sqlite:app.db -o app.mig
+	# the data members match the manifest's checksums of them as stored,
+	# so the text's own checksum and count are what fail, as it is loaded
+	rewrite app.mig count.mig count seal
+	rewrite app.mig sha.mig sha seal
+	run --separate-stderr mig-backup --verify count.mig
+	status_is 5
+	stderr_has "data/orders.ndjson.zst (collection orders) holds 3 records, the manifest says 4"
+	run --separate-stderr mig-restore count.mig sqlite:new.db --only orders --atomic
+	status_is 5
+	stderr_has "count.mig: corrupt: data/orders.ndjson.zst (collection orders) holds 3 records, the manifest says 4"
+	[ "$(sql new.db "SELECT count(*) FROM sqlite_master WHERE name = 'orders'")" = 0 ] ||
+		fail "--atomic left the table orders"
+	run --separate-stderr mig-restore sha.mig sqlite:new2.db --only orders --atomic --batch-size 1
+	status_is 5
+	stderr_has "(collection orders): SHA-256 mismatch"
+	[ "$(sql new2.db "SELECT count(*) FROM sqlite_master WHERE name = 'orders'")" = 0 ] ||
+		fail "--atomic left the table orders"
+	# the collections before the one that failed stay loaded without --atomic
+	run --separate-stderr mig-restore sha.mig sqlite:new3.db
+	status_is 5
+	[ "$(sql new3.db "SELECT count(*) FROM users")" = 3 ] || fail "users was not loaded"
 }
 
 @test "not an archive: exit 5" {

@@ -495,6 +495,63 @@ static void test_relax(void **state)
 	check_relax("{\"a\":{\"$numberInt\":\"12", "{\"a\":{\"$numberInt\":\"12");
 }
 
+/* Reads the relax thread's pipe to its end; returns mig_relax_wait's
+ * verdict (then finishes the thread) and the text in *out. */
+static int relax_through(struct mig_archive *a, const struct mig_archive_coll *c,
+			 struct mig_buf *out, struct mig_error *err)
+{
+	struct mig_relax *rx = NULL;
+	char buf[256];
+	ssize_t k;
+	int rfd = -1, rc;
+
+	assert_int_equal(mig_relax_start(&rx, &rfd, mig_archive_fd(a), c, 1, 0, err), 0);
+	while ((k = read(rfd, buf, sizeof buf)) > 0)
+		assert_int_equal(mig_buf_append(out, buf, (size_t)k), 0);
+	rc = mig_relax_wait(rx, "x.mig", err);
+	assert_int_equal(mig_relax_finish(rx, rfd, "x.mig", &(struct mig_error){ 0 }), rc);
+	return rc;
+}
+
+/* The thread that feeds a restore checks the text as it goes: a count, a
+ * size or a checksum the manifest disagrees with is MIG_ECORRUPT once the
+ * text has ended, as mig_archive_verify() would have found it. */
+static void test_relax_checks(void **state)
+{
+	struct mig_error err = { 0 };
+	struct mig_archive *a = NULL;
+	const char *text = "{\"id\":{\"$numberInt\":\"1\"}}\n{\"id\":2}\n";
+	struct mig_archive_coll c;
+	struct mig_buf out;
+	(void)state;
+
+	mig_buf_init(&out, 0);
+	const char *p = make_archive("relax.mig", text, NULL, NULL, 0);
+	assert_int_equal(mig_archive_open(&a, p, &err), 0);
+	c = *mig_archive_coll(a, 0);
+	assert_int_equal(relax_through(a, &c, &out, &err), 0);
+	assert_int_equal(out.len, 18);
+	assert_memory_equal(out.data, "{\"id\":1}\n{\"id\":2}\n", 18);
+
+	c.records = 3;
+	mig_buf_reset(&out);
+	assert_int_equal(relax_through(a, &c, &out, &err), MIG_ECORRUPT);
+	assert_non_null(strstr(err.msg, "holds 2 records, the manifest says 3"));
+	assert_int_equal(out.len, 18);   /* the text itself went through */
+
+	c = *mig_archive_coll(a, 0);
+	c.bytes++;
+	assert_int_equal(relax_through(a, &c, &out, &err), MIG_ECORRUPT);
+	assert_non_null(strstr(err.msg, "bytes, the manifest says"));
+
+	c = *mig_archive_coll(a, 0);
+	c.sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+	assert_int_equal(relax_through(a, &c, &out, &err), MIG_ECORRUPT);
+	assert_non_null(strstr(err.msg, "SHA-256 mismatch"));
+	mig_archive_close(a);
+	mig_buf_free(&out);
+}
+
 static void test_sha256(void **state)
 {
 	char h[65];
@@ -518,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_relax),
+		cmocka_unit_test(test_relax_checks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
