@@ -8,6 +8,7 @@
 # and by the peers
 #   pg_dump -Fc -f pg.dump src           pg_restore -d dst pg.dump
 # in the same run, twice each, alternating; the best of each is compared.
+# mig-restore --atomic (each table one transaction) is timed beside them.
 # Both restore into an empty database; when the archive holds no native
 # definition of the table (a PostgreSQL backend without native()), mig's
 # target gets the table from "pg_dump -s" first, untimed, and the run says
@@ -44,7 +45,7 @@ cleanup() {
 	if [ -n "$datadir" ]; then
 		bash "$root/tests/servers/postgres" stop "$datadir" || true
 	else
-		for d in mig_bench_src mig_bench_mig mig_bench_pg; do
+		for d in mig_bench_src mig_bench_mig mig_bench_mia mig_bench_pg; do
 			psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d" 2>/dev/null || true
 		done
 	fi
@@ -159,13 +160,26 @@ run_round() {
 	mrs=$(secs "$t0" "$t1")
 	rs_kb=$(tail -n 1 "$tmp/rs.time" | awk '{ print $2 }')
 	line "mig-restore (round $r)" "$mrs" "peak RSS $(awk -v k="$rs_kb" 'BEGIN { printf "%.1f", k / 1024 }') MB"
+	# mig-restore --atomic, into an empty database
+	fresh_db mig_bench_mia
+	[ "$native" = 1 ] || pg_dump -s -t src -d mig_bench_src | psql -X -q -d mig_bench_mia >/dev/null
+	t0=$(now)
+	if ! "$bindir/mig-restore" -q --atomic "$tmp/mig.mig" "$base/mig_bench_mia" 2>"$tmp/rs.err"; then
+		echo "  mig-restore --atomic: FAILED"
+		sed 's/^/      /' "$tmp/rs.err" | tail -n 5
+		status=1
+	fi
+	t1=$(now)
+	mra=$(secs "$t0" "$t1")
+	line "mig-restore --atomic (round $r)" "$mra" ""
 	best_pgd=$(min "$best_pgd" "$pgd")
 	best_mbk=$(min "$best_mbk" "$mbk")
 	best_pgr=$(min "$best_pgr" "$pgr")
 	best_mrs=$(min "$best_mrs" "$mrs")
+	best_mra=$(min "$best_mra" "$mra")
 }
 
-best_pgd= best_mbk= best_pgr= best_mrs=
+best_pgd= best_mbk= best_pgr= best_mrs= best_mra=
 for round in 1 2; do
 	run_round "$round"
 done
@@ -174,7 +188,7 @@ done
 
 # compare each restored table with src: both databases are on one server,
 # so copy src's rows over as text and compare there
-for d in mig_bench_mig mig_bench_pg; do
+for d in mig_bench_mig mig_bench_mia mig_bench_pg; do
 	sql "$d" "CREATE TABLE src_copy (LIKE src)"
 	psql -X -q -d mig_bench_src -c "COPY src TO STDOUT" | psql -X -q -d "$d" -c "COPY src_copy FROM STDIN"
 	diff=$(sql "$d" "SELECT (SELECT count(*) FROM (TABLE src EXCEPT ALL TABLE src_copy) a) +
@@ -188,11 +202,13 @@ for d in mig_bench_mig mig_bench_pg; do
 done
 
 awk -v a="$best_pgd" -v b="$best_mbk" -v c="$best_pgr" -v d="$best_mrs" -v s="$pgd_size" \
-	-v m="$mbk_size" 'BEGIN {
+	-v m="$mbk_size" -v e="$best_mra" 'BEGIN {
 	printf "  %-34s %8.2f s (pg_dump) %8.2f s (mig)   mig/pg_dump %.2fx (target <= 1.5x)\n",
 		"backup, best of 2", a, b, (a > 0 ? b / a : 0)
 	printf "  %-34s %8.2f s (pg_restore) %5.2f s (mig)   mig/pg_restore %.2fx (target <= 1.5x)\n",
 		"restore, best of 2", c, d, (c > 0 ? d / c : 0)
+	printf "  %-34s %8.2f s (pg_restore) %5.2f s (mig)   mig/pg_restore %.2fx\n",
+		"restore --atomic, best of 2", c, e, (c > 0 ? e / c : 0)
 	printf "  %-34s %8.1f MB (pg_dump) %7.1f MB (mig)  mig/pg_dump %.3fx (target <= 1.0x)\n",
 		"archive size", s / 1e6, m / 1e6, (s > 0 ? m / s : 0) }'
 exit "$status"
