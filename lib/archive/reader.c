@@ -411,7 +411,9 @@ long mig_archive_find(const struct mig_archive *a, const char *name)
 
 /* ---- checking the data ------------------------------------------------------------ */
 
-static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
+/* The data member against compressed_sha256 (when the manifest has it)
+ * and, when text, decompressed against its size, lines and sha256. */
+static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c, int text,
 		       enum mig_progress_when when, struct mig_error *err)
 {
 	const size_t inc = ZSTD_DStreamInSize(), outc = (size_t)1 << 20;
@@ -447,7 +449,7 @@ static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
 			goto out;
 		mig_sha256_update(&zh, in, n);
 		off += n;
-		while (ib.pos < ib.size) {
+		while (text && ib.pos < ib.size) {
 			ZSTD_outBuffer ob = { outb, outc, 0 };
 			z = ZSTD_decompressStream(zd, &ob, &ib);
 			if (ZSTD_isError(z)) {
@@ -467,7 +469,7 @@ static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
 		mig_progress_update(pg, lines, off);
 	}
 	/* z == 0: the last frame ended; otherwise the member is cut short */
-	if (z != 0 && c->data_size) {
+	if (text && z != 0 && c->data_size) {
 		rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s (collection %s): truncated "
 				   "zstd frame", a->path, c->data, c->name);
 		goto out;
@@ -478,6 +480,8 @@ static int verify_data(struct mig_archive *a, const struct mig_archive_coll *c,
 		rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s (collection %s): SHA-256 "
 				   "of the member mismatch (%.12s..., the manifest says %.12s...)",
 				   a->path, c->data, c->name, zsha, c->compressed_sha256);
+	else if (!text)
+		;
 	else if (bytes != c->bytes || last != '\n')
 		rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s (collection %s) holds %llu "
 				   "bytes, the manifest says %llu", a->path, c->data, c->name,
@@ -563,53 +567,11 @@ int mig_archive_verify(struct mig_archive *a, long which, enum mig_progress_when
 		json_t *schema = NULL;
 		if (which >= 0 && (size_t)which != i)
 			continue;
-		rc = verify_data(a, &a->colls[i], progress, err);
+		rc = verify_data(a, &a->colls[i], 1, progress, err);
 		if (!rc)
 			rc = mig_archive_schema(a, i, &schema, err);
 		json_decref(schema);
 	}
-	return rc;
-}
-
-/* The data member's bytes as stored against compressed_sha256. */
-static int check_member(struct mig_archive *a, const struct mig_archive_coll *c,
-			enum mig_progress_when when, struct mig_error *err)
-{
-	const size_t chunk = (size_t)1 << 20;
-	char *in = malloc(chunk), sha[65];
-	struct mig_sha256 h = { 0 };
-	struct mig_progress *pg = NULL;
-	uint64_t off = 0;
-	int rc;
-
-	if (!in)
-		return oom(err);
-	rc = mig_sha256_init(&h, err);
-	if (rc)
-		goto out;
-	pg = mig_progress_start(when, "checked", c->data_size);
-	while (off < c->data_size) {
-		size_t n = c->data_size - off < chunk ? (size_t)(c->data_size - off) : chunk;
-		if (mig_interrupted) {
-			rc = mig_error_set(err, MIG_EINTR, "%s: interrupted", a->path);
-			goto out;
-		}
-		rc = mig_io_pread_all(a->fd, in, n, c->data_offset + off, a->path, err);
-		if (rc)
-			goto out;
-		mig_sha256_update(&h, in, n);
-		off += n;
-		mig_progress_update(pg, 0, off);
-	}
-	mig_sha256_final(&h, sha);
-	if (strcmp(sha, c->compressed_sha256))
-		rc = mig_error_set(err, MIG_ECORRUPT, "%s: corrupt: %s (collection %s): SHA-256 "
-				   "of the member mismatch (%.12s..., the manifest says %.12s...)",
-				   a->path, c->data, c->name, sha, c->compressed_sha256);
-out:
-	mig_progress_end(pg);
-	mig_sha256_free(&h);
-	free(in);
 	return rc;
 }
 
@@ -620,10 +582,9 @@ int mig_archive_check(struct mig_archive *a, enum mig_progress_when progress,
 
 	for (size_t i = 0; !rc && i < a->n; i++) {
 		json_t *schema = NULL;
-		if (a->sealed && a->colls[i].compressed_sha256)
-			rc = check_member(a, &a->colls[i], progress, err);
-		else
-			rc = verify_data(a, &a->colls[i], progress, err);
+		/* the text too, unless the manifest vouches for the member */
+		rc = verify_data(a, &a->colls[i], !(a->sealed && a->colls[i].compressed_sha256),
+				 progress, err);
 		if (!rc)
 			rc = mig_archive_schema(a, i, &schema, err);
 		json_decref(schema);
