@@ -49,7 +49,9 @@
  *   numeric in --query when the amount matters.
  * What does not come back the same through NDJSON: a json/jsonb value that
  * is JSON null (it reads as SQL NULL), the scale of a jsonb number that a
- * double holds exactly (1.10 comes back 1.1), json text's whitespace and
+ * double holds exactly (1.10 comes back 1.1; 2.0 is written "2.0", so it
+ * stays a double: fmt_json_double), a jsonb -0.0 (the server makes it
+ * 0.0), json text's whitespace and
  * duplicate keys, array lower bounds, and multi-dimensional arrays of
  * json/jsonb (their nested arrays read back as JSON values).
  *
@@ -475,6 +477,22 @@ static int fmt_double(char *out, double d)
 		n = snprintf(out, 32, "%.*g", prec, d);
 		if (strtod(out, NULL) == d)
 			break;
+	}
+	return n;
+}
+
+/* A double as a JSON number in json or jsonb text: fmt_double's digits,
+ * with ".0" when they would read back as an integer, so that 2.0 and -0.0
+ * stay doubles (jsonb keeps the scale it is given: "2.0" comes back 2.0,
+ * which mig reads as a double again; PostgreSQL itself makes -0.0 in jsonb
+ * 0.0, json keeps the text). */
+static int fmt_json_double(char *out, double d)
+{
+	int n = fmt_double(out, d);
+
+	if (isfinite(d) && !strpbrk(out, ".eE")) {
+		memcpy(out + n, ".0", 3);
+		n += 2;
 	}
 	return n;
 }
@@ -2655,7 +2673,7 @@ static int put_json(struct mig_buf *b, const json_t *v, int jsonb, struct mig_er
 		case MIG_V_DOUBLE: {
 			double d;
 			if (mig_value_get_double(v, &d, why) == 0 && isfinite(d)) {
-				fmt_double(num, d);
+				fmt_json_double(num, d);
 				return mig_buf_puts(b, num);
 			}
 			break;
@@ -2699,7 +2717,7 @@ static int put_json(struct mig_buf *b, const json_t *v, int jsonb, struct mig_er
 	case JSON_INTEGER:
 		return mig_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	case JSON_REAL:
-		fmt_double(num, json_real_value(v));
+		fmt_json_double(num, json_real_value(v));
 		return mig_buf_puts(b, num);
 	case JSON_TRUE:
 		return mig_buf_puts(b, "true");
@@ -4737,7 +4755,7 @@ static int fs_wrapped(const struct pg_type *t, int json, char kind, const char *
 	if (is_int)
 		return -1;
 	if (json)
-		return mig_buf_append(out, num, (size_t)fmt_double(num, dv)) ? -1 : 0;
+		return mig_buf_append(out, num, (size_t)fmt_json_double(num, dv)) ? -1 : 0;
 	/* as for a relaxed double (fs_field) */
 	if (t->oid == OID_FLOAT8)
 		return mig_buf_append(out, v, vn) ? -1 : 0;
@@ -4841,7 +4859,7 @@ static const char *fs_json(struct pg_store *S, const char *p, const char *end, i
 			return NULL;
 		if (is_int)
 			return mig_buf_append(out, num, (size_t)fmt_i64(num, iv)) ? NULL : e;
-		return mig_buf_append(out, num, (size_t)fmt_double(num, dv)) ? NULL : e;
+		return mig_buf_append(out, num, (size_t)fmt_json_double(num, dv)) ? NULL : e;
 	}
 	}
 }

@@ -812,6 +812,34 @@ EOF
 		(SELECT g AS id, 'r' || g AS v FROM generate_series(1, 10000) g) x")" ] || fail "checksum"
 }
 
+# A double with no fraction in a json or jsonb value is written with one
+# ("2.0"), so that it reads back as a double, not as the integer 2: jsonb
+# keeps the scale it is given.  (PostgreSQL's jsonb makes -0.0 0.0; json
+# keeps the text.)
+@test "postgres: whole doubles in json and jsonb stay doubles, by either path" {
+	pgq "CREATE TABLE t (id int PRIMARY KEY, j jsonb, js json)"
+	cat >in.ndjson <<'NDJSON'
+{"id":1,"j":{"a":2.0,"b":0.0,"c":-0.0,"d":2,"e":[1.5,3.0]},"js":{"a":2.0,"c":-0.0,"d":2}}
+{"id":2,"j":{"a":{"$numberDouble":"3.0"},"b":{"$numberDouble":"-0.0"}},"js":[{"$numberDouble":"1.0"}]}
+NDJSON
+	for path in text parsed; do
+		pgq "TRUNCATE t"
+		if [ $path = parsed ]; then
+			MIG_PG_NO_TEXT_PATH=1 run --separate-stderr mig-load "$L.t" -i in.ndjson
+		else
+			run --separate-stderr mig-load "$L.t" -i in.ndjson
+		fi
+		status_is 0
+		[ "$(pgq "SELECT j::text || ' ' || js::text FROM t ORDER BY id")" = \
+		  '{"a": 2.0, "b": 0.0, "c": 0.0, "d": 2, "e": [1.5, 3.0]} {"a":2.0,"c":-0.0,"d":2}
+{"a": 3.0, "b": 0.0} [1.0]' ] || fail "$path: $(pgq "SELECT j::text || ' ' || js::text FROM t ORDER BY id")"
+		mig-extract -q --canonical "$L.t" >out.ndjson
+		jq_true out.ndjson 'map(select(.id["$numberInt"] == "1"))[0] |
+			.j.a == {"$numberDouble": "2.0"} and .j.d == {"$numberInt": "2"} and
+			.js.c == {"$numberDouble": "-0.0"}' -s
+	done
+}
+
 # ----------------------------------------------------------------- the text path
 
 # mig-load converts most records straight from their JSON text to COPY text
