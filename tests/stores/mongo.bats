@@ -532,6 +532,26 @@ KNOWN_UNSTORABLE='^(decimal128-[0-9]+|code|code_w_scope|dbpointer|symbol|minkey|
 	jq_true <(printf '%s\n' "$output") '."x-mig-sample" == 1'
 }
 
+# FerretDB v1 never answers an update command of more than some tens of
+# statements that find their documents (lib/backend/mongo.c,
+# FERRETDB_KEYED_BULK): keyed writes of a default batch of 1000 must come
+# back, each document updated once.  The timeout only turns a hang into a
+# failure; a real MongoDB takes any bulk.
+@test "keyed writes of a whole default batch of existing documents come back (FerretDB's bulk limit)" {
+	seq 1 1000 | awk '{ printf "{\"_id\":%d,\"v\":\"a%d\"}\n", $1, $1 }' >in.ndjson
+	mig-load -q "$M#t" -i in.ndjson
+	seq 1 1000 | awk '{ printf "{\"_id\":%d,\"v\":\"b%d\",\"w\":%d}\n", $1, $1, $1 }' >new.ndjson
+	for mode in upsert replace merge; do
+		run --separate-stderr timeout -s KILL 120 mig-load "$M#t" -i new.ndjson --mode $mode --key _id
+		status_is 0
+		load_summary 1000 0 1000 0
+	done
+	count_is t 1000 '{"v":{"$regex":"^b"},"w":{"$gte":1}}'
+	run --separate-stderr timeout -s KILL 120 mig-load "$M#t" -i new.ndjson --mode delete --key _id
+	status_is 0
+	count_is t 0
+}
+
 # ---------------------------------------------------------------- errors
 
 @test "locators: a database is needed, passwords are never printed, a dead server is exit 3" {
