@@ -123,13 +123,14 @@ long mig_archive_find(const struct mig_archive *a, const char *name);
 int mig_archive_verify(struct mig_archive *a, long i, enum mig_progress_when progress,
 		       struct mig_error *err);
 
-/* What a restore checks before it writes: every collection's data member
- * byte for byte against the SHA-256 the manifest keeps of it as stored
- * (compressed_sha256; a fraction of the cost of decompressing), and the
- * schema members; a collection of an archive without compressed_sha256 is
- * verified whole, as mig_archive_verify() does.  The decompressed text is
- * then checked while it is loaded (mig_relax_start). */
-int mig_archive_check(struct mig_archive *a, enum mig_progress_when progress,
+/* What a restore checks before it writes: collection i's (i < 0: every
+ * collection's) data member byte for byte against the SHA-256 the
+ * manifest keeps of it as stored (compressed_sha256; a fraction of the
+ * cost of decompressing), and the schema member; a collection of an
+ * archive without compressed_sha256 is verified whole, as
+ * mig_archive_verify() does.  The decompressed text is then checked while
+ * it is read (mig_relax_start). */
+int mig_archive_check(struct mig_archive *a, long i, enum mig_progress_when progress,
 		      struct mig_error *err);
 
 /* Collection i's schema member, parsed (new reference; NULL when it has

@@ -575,13 +575,15 @@ int mig_archive_verify(struct mig_archive *a, long which, enum mig_progress_when
 	return rc;
 }
 
-int mig_archive_check(struct mig_archive *a, enum mig_progress_when progress,
+int mig_archive_check(struct mig_archive *a, long which, enum mig_progress_when progress,
 		      struct mig_error *err)
 {
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < a->n; i++) {
 		json_t *schema = NULL;
+		if (which >= 0 && (size_t)which != i)
+			continue;
 		/* the text too, unless the manifest vouches for the member */
 		rc = verify_data(a, &a->colls[i], !(a->sealed && a->colls[i].compressed_sha256),
 				 progress, err);

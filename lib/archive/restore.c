@@ -350,7 +350,7 @@ int mig_restore_run(const struct mig_restore_cfg *cfg, struct mig_restore_stats 
 		rc = choose(a, cfg, tl, &p, &n, err);
 	/* all of it, before anything is written */
 	if (!rc)
-		rc = mig_archive_check(a, cfg->load.progress, err);
+		rc = mig_archive_check(a, -1, cfg->load.progress, err);
 	if (!rc)
 		rc = order(a, p, n, err);
 	if (!rc && cfg->load.wo.drop && strcmp(tl->scheme, "file"))
@@ -377,19 +377,30 @@ int mig_restore_cat(const char *archive, const char *name, const char *out,
 	struct mig_archive *a = NULL;
 	struct mig_reader *rd = NULL;
 	struct mig_writer *w = NULL;
+	struct mig_relax *rx = NULL;
 	struct mig_line line;
+	char *what = NULL;
 	long i = -1;
-	int rc;
+	int rc, rfd = -1;
 
 	*records = 0;
 	rc = mig_archive_open(&a, archive, err);
 	if (!rc && (i = mig_archive_find(a, name)) < 0)
 		rc = mig_error_set(err, MIG_EUSAGE, "%s: no collection %s in the archive",
 				   mig_archive_path(a), name);
+	/* as a restore reads it: checked as stored first, the text as it goes */
 	if (!rc)
-		rc = mig_archive_verify(a, i, MIG_PROGRESS_NEVER, err);
+		rc = mig_archive_check(a, i, MIG_PROGRESS_NEVER, err);
+	if (!rc && asprintf(&what, "%s:%s", mig_archive_path(a),
+			    mig_archive_coll(a, (size_t)i)->data) < 0) {
+		what = NULL;
+		rc = oom(err);
+	}
 	if (!rc)
-		rc = mig_archive_reader(a, (size_t)i, 0, &rd, err);
+		rc = mig_relax_start(&rx, &rfd, mig_archive_fd(a), mig_archive_coll(a, (size_t)i), 0,
+				     0, err);
+	if (!rc)
+		rc = mig_reader_open_fd(&rd, rfd, what, 0, 0, err);
 	if (!rc)
 		rc = mig_writer_open(&w, out, 0, mode, err);
 	while (!rc) {
@@ -399,7 +410,7 @@ int mig_restore_cat(const char *archive, const char *name, const char *out,
 		}
 		rc = mig_reader_next(rd, &line, err);
 		if (rc == MIG_DONE) {
-			rc = 0;
+			rc = mig_relax_wait(rx, mig_archive_path(a), err);
 			break;
 		}
 		if (rc)
@@ -413,7 +424,7 @@ int mig_restore_cat(const char *archive, const char *name, const char *out,
 			json_t *rec;
 			rc = mig_record_parse(&rec, &line, mig_reader_name(rd), err);
 			if (rc) {
-				/* it verified: a line that does not parse is damage */
+				/* checked as stored: a line that does not parse is damage */
 				err->code = rc = MIG_ECORRUPT;
 				break;
 			}
@@ -430,6 +441,15 @@ int mig_restore_cat(const char *archive, const char *name, const char *out,
 			rc = crc;
 	}
 	mig_reader_close(rd);
+	{
+		struct mig_error rerr;
+		int frc = mig_relax_finish(rx, rfd, a ? mig_archive_path(a) : archive, &rerr);
+		if (frc && !rc) {
+			*err = rerr;
+			rc = frc;
+		}
+	}
+	free(what);
 	mig_archive_close(a);
 	return rc;
 }

@@ -518,6 +518,12 @@ EOF
 	run --separate-stderr mig-restore sha.mig sqlite:new3.db
 	status_is 5
 	[ "$(sql new3.db "SELECT count(*) FROM users")" = 3 ] || fail "users was not loaded"
+	# --cat writes the text as it checks it, and says so at its end
+	run --separate-stderr mig-restore count.mig --cat orders
+	status_is 5
+	stderr_has "holds 3 records, the manifest says 4"
+	run --separate-stderr mig-restore count.mig --cat users
+	status_is 0
 }
 
 @test "not an archive: exit 5" {
