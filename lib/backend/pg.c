@@ -3976,21 +3976,16 @@ typedef int (*attempt_fn)(struct pg_store *S, struct pg_group *G, size_t a, size
 static int bisect(struct pg_store *S, struct pg_group *G, attempt_fn fn, size_t a, size_t b,
 		  struct mig_error *err);
 
-/* COPY lines [a, b) of the group. */
-static int attempt_copy(struct pg_store *S, struct pg_group *G, size_t a, size_t b,
-			PGresult **fail, struct mig_error *err)
+/* Sends the rest of a COPY's data, [p, p + n), and ends it: the group's
+ * lines [a, b) are then inserted (or staged), or, when the server refused
+ * a row for its data, *fail holds its answer for bisection. */
+static int copy_close(struct pg_store *S, struct pg_group *G, const char *p, size_t n,
+		      size_t a, size_t b, PGresult **fail, struct mig_error *err)
 {
-	PGresult *r = PQexec(S->conn, G->copy_sql);
+	PGresult *r;
 	int rc = 0;
 
-	if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
-		rc = pg_fail(S, r, err, "starting COPY");
-		PQclear(r);
-		return rc;
-	}
-	PQclear(r);
-	if (PQputCopyData(S->conn, S->data.data + G->off[a], (int)(G->off[b] - G->off[a])) != 1 ||
-	    PQputCopyEnd(S->conn, NULL) != 1) {
+	if ((n && PQputCopyData(S->conn, p, (int)n) != 1) || PQputCopyEnd(S->conn, NULL) != 1) {
 		rc = pg_fail(S, NULL, err, "sending COPY data");
 		while ((r = PQgetResult(S->conn)) != NULL)
 			PQclear(r);
@@ -4014,6 +4009,22 @@ static int attempt_copy(struct pg_store *S, struct pg_group *G, size_t a, size_t
 	while ((r = PQgetResult(S->conn)) != NULL)
 		PQclear(r);
 	return rc;
+}
+
+/* COPY lines [a, b) of the group. */
+static int attempt_copy(struct pg_store *S, struct pg_group *G, size_t a, size_t b,
+			PGresult **fail, struct mig_error *err)
+{
+	PGresult *r = PQexec(S->conn, G->copy_sql);
+	int rc = 0;
+
+	if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = pg_fail(S, r, err, "starting COPY");
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	return copy_close(S, G, S->data.data + G->off[a], G->off[b] - G->off[a], a, b, fail, err);
 }
 
 /* INSERT ... SELECT ... ON CONFLICT of the staged lines [a, b). */
@@ -4478,32 +4489,7 @@ static int attempt_copy_convert(struct pg_store *S, struct pg_group *G, size_t a
 			sent = S->data.len;
 		}
 	}
-	if ((S->data.len > sent &&
-	     PQputCopyData(S->conn, S->data.data + sent, (int)(S->data.len - sent)) != 1) ||
-	    PQputCopyEnd(S->conn, NULL) != 1) {
-		rc = pg_fail(S, NULL, err, "sending COPY data");
-		while ((r = PQgetResult(S->conn)) != NULL)
-			PQclear(r);
-		return rc;
-	}
-	r = PQgetResult(S->conn);
-	if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
-		for (size_t i = 0; i < G->m; i++) {
-			if (G->copy_into_stage)
-				G->staged[i] = 1;
-			else
-				G->b->items[G->item[i]].status = MIG_ITEM_INSERTED;
-		}
-		PQclear(r);
-	} else if (row_level(r) && !conn_lost(S)) {
-		*fail = r;
-	} else {
-		rc = pg_fail(S, r, err, "COPY");
-		PQclear(r);
-	}
-	while ((r = PQgetResult(S->conn)) != NULL)
-		PQclear(r);
-	return rc;
+	return copy_close(S, G, S->data.data + sent, S->data.len - sent, 0, G->m, fail, err);
 }
 
 /* ------------------------------------------------------------------ load: records sent as they are read
@@ -5123,54 +5109,39 @@ static int stream_finish(struct pg_store *S, struct mig_batch *b, struct mig_err
 {
 	struct pg_group G = { .b = b, .m = S->st_m, .item = S->st_item, .off = S->st_off,
 			      .copy_sql = S->st_copy.data };
-	PGresult *r;
-	int rc = 0;
+	PGresult *r, *fail = NULL;
+	int rc;
 
 	S->st_on = 0;
-	if (S->st_broken ||
-	    (S->data.len > S->st_sent &&
-	     PQputCopyData(S->conn, S->data.data + S->st_sent, (int)(S->data.len - S->st_sent)) != 1) ||
-	    PQputCopyEnd(S->conn, NULL) != 1) {
+	if (S->st_broken) {   /* a send failed while the batch was read */
 		rc = pg_fail(S, NULL, err, "sending COPY data");
 		while ((r = PQgetResult(S->conn)) != NULL)
 			PQclear(r);
 		return rc;
 	}
-	r = PQgetResult(S->conn);
-	if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
-		for (size_t i = 0; i < G.m; i++)
-			b->items[G.item[i]].status = MIG_ITEM_INSERTED;
+	rc = copy_close(S, &G, S->data.data + S->st_sent, S->data.len - S->st_sent, 0, G.m, &fail,
+			err);
+	if (rc)
+		return rc;
+	if (!fail) {
 		S->tx_clean = 0;
-		PQclear(r);
-		while ((r = PQgetResult(S->conn)) != NULL)
-			PQclear(r);
 		return S->outer ? exec_cmd(S, "RELEASE SAVEPOINT mig", err,
 					   "releasing the savepoint") : 0;
-	} else if (row_level(r) && !conn_lost(S)) {
-		PGresult *x;
-		while ((x = PQgetResult(S->conn)) != NULL)
-			PQclear(x);
-		/* as attempt() does for the first thing in a transaction (in the
-		 * load's one transaction, for what follows a savepoint) */
-		snprintf(S->last_state, sizeof S->last_state, "%s",
-			 PQresultErrorField(r, PG_DIAG_SQLSTATE));
-		if (S->outer)
-			rc = exec_cmd(S, "ROLLBACK TO SAVEPOINT mig; RELEASE SAVEPOINT mig", err,
-				      "rolling back to the savepoint");
-		else if (!(rc = exec_cmd(S, "ROLLBACK", err, "rolling back the batch")))
-			rc = begin_batch_tx(S, err);
-		if (rc)
-			PQclear(r);
-		else
-			rc = bisect_from(S, &G, attempt_copy, 0, G.m, r, err);
-		return rc;
-	} else {
-		rc = pg_fail(S, r, err, "COPY");
-		PQclear(r);
 	}
-	while ((r = PQgetResult(S->conn)) != NULL)
-		PQclear(r);
-	return rc;
+	/* as attempt() does for the first thing in a transaction (in the
+	 * load's one transaction, for what follows a savepoint) */
+	snprintf(S->last_state, sizeof S->last_state, "%s",
+		 PQresultErrorField(fail, PG_DIAG_SQLSTATE));
+	if (S->outer)
+		rc = exec_cmd(S, "ROLLBACK TO SAVEPOINT mig; RELEASE SAVEPOINT mig", err,
+			      "rolling back to the savepoint");
+	else if (!(rc = exec_cmd(S, "ROLLBACK", err, "rolling back the batch")))
+		rc = begin_batch_tx(S, err);
+	if (rc) {
+		PQclear(fail);
+		return rc;
+	}
+	return bisect_from(S, &G, attempt_copy, 0, G.m, fail, err);
 }
 
 /* Gives up the stream: its records go the slow way (parsed now). */
