@@ -424,8 +424,9 @@ EOF
 # manifest changed by CHANGE (sha: orders' sha256 reversed; count: orders'
 # record count one more; unlisted: orders left out); "seal" recomputes
 # manifest.json.sha256 so that the manifest agrees with it, "unseal" drops
-# that member (as in an archive made before it was written); without
-# either the old member stays, and no longer agrees.
+# that member (as in an archive made before it was written), "garble"
+# writes something else in it; without any the old member stays, and no
+# longer agrees.
 rewrite() {
 	python3 - "$@" <<'EOF'
 import copy, hashlib, io, json, sys, tarfile
@@ -441,6 +442,8 @@ def count(j):
             c['records'] += 1
 def unlisted(j):
     j['collections'] = [c for c in j['collections'] if c['name'] != 'orders']
+def none(j):
+    pass
 out = tarfile.open(out_name, 'w', format=tarfile.PAX_FORMAT)
 text = None
 for m in src.getmembers():
@@ -455,6 +458,8 @@ for m in src.getmembers():
             continue
         if how == 'seal':
             data = (hashlib.sha256(text).hexdigest() + '  manifest.json\n').encode()
+        if how == 'garble':
+            data = b'not a checksum\n'
     m.size = len(data)
     out.addfile(m, io.BytesIO(data))
 out.close()
@@ -475,6 +480,11 @@ EOF
 		run --separate-stderr mig-backup --verify $c.mig
 		status_is 5
 	done
+	rewrite app.mig garbled.mig none garble
+	run --separate-stderr mig-restore garbled.mig sqlite:new.db
+	status_is 5
+	stderr_has "garbled.mig: corrupt: manifest.json.sha256 is not a SHA-256 line for manifest.json"
+	nothing_written new.db
 	# without manifest.json.sha256, every collection is decompressed and
 	# checked before anything is written
 	rewrite app.mig sha.mig sha unseal
