@@ -558,8 +558,11 @@ int mig_archive_schema(struct mig_archive *a, size_t i, json_t **out, struct mig
 	return 0;
 }
 
-int mig_archive_verify(struct mig_archive *a, long which, enum mig_progress_when progress,
-		       struct mig_error *err)
+/* Collection which's (every collection's, which < 0) data and schema
+ * members; the data's text too unless quick and the manifest vouches for
+ * the member as stored. */
+static int check_colls(struct mig_archive *a, long which, int quick,
+		       enum mig_progress_when progress, struct mig_error *err)
 {
 	int rc = 0;
 
@@ -567,7 +570,9 @@ int mig_archive_verify(struct mig_archive *a, long which, enum mig_progress_when
 		json_t *schema = NULL;
 		if (which >= 0 && (size_t)which != i)
 			continue;
-		rc = verify_data(a, &a->colls[i], 1, progress, err);
+		rc = verify_data(a, &a->colls[i],
+				 !(quick && a->sealed && a->colls[i].compressed_sha256), progress,
+				 err);
 		if (!rc)
 			rc = mig_archive_schema(a, i, &schema, err);
 		json_decref(schema);
@@ -575,23 +580,16 @@ int mig_archive_verify(struct mig_archive *a, long which, enum mig_progress_when
 	return rc;
 }
 
+int mig_archive_verify(struct mig_archive *a, long which, enum mig_progress_when progress,
+		       struct mig_error *err)
+{
+	return check_colls(a, which, 0, progress, err);
+}
+
 int mig_archive_check(struct mig_archive *a, long which, enum mig_progress_when progress,
 		      struct mig_error *err)
 {
-	int rc = 0;
-
-	for (size_t i = 0; !rc && i < a->n; i++) {
-		json_t *schema = NULL;
-		if (which >= 0 && (size_t)which != i)
-			continue;
-		/* the text too, unless the manifest vouches for the member */
-		rc = verify_data(a, &a->colls[i], !(a->sealed && a->colls[i].compressed_sha256),
-				 progress, err);
-		if (!rc)
-			rc = mig_archive_schema(a, i, &schema, err);
-		json_decref(schema);
-	}
-	return rc;
+	return check_colls(a, which, 1, progress, err);
 }
 
 int mig_archive_reader(struct mig_archive *a, size_t i, size_t max_line,
