@@ -3713,31 +3713,28 @@ fk_oom:
 	}
 	pk = json_object_get(nat, "primary_key");
 	if (!has_pk && json_array_size(pk)) {
-		struct mig_buf *into = q, alt;
-		mig_buf_init(&alt, 0);
-		if (later) {
-			into = &alt;
-			if (mig_buf_printf(&alt, "ALTER TABLE %s ADD", S->qtable))
-				goto pk_oom;
-		} else if (mig_buf_putc(q, ',')) {
-			goto pk_oom;
-		}
-		if (mig_buf_puts(into, " PRIMARY KEY ("))
-			goto pk_oom;
+		size_t n = json_array_size(pk);
+		const char **keys = calloc(n, sizeof *keys);
+		char *alter = NULL;
+		struct mig_buf k;
+
+		mig_buf_init(&k, 0);
 		json_array_foreach(pk, j, c)
-			if ((j && mig_buf_puts(into, ", ")) ||
-			    put_ident(S, into, json_is_string(c) ? json_string_value(c) : ""))
-				goto pk_oom;
-		if (mig_buf_putc(into, ')') ||
-		    (later && json_array_insert_new(S->post_ddl, nfirst++, json_string(alt.data))))
-			goto pk_oom;
-		mig_buf_free(&alt);
-		goto pk_done;
-pk_oom:
-		mig_buf_free(&alt);
-		return nomem(err);
+			if (keys)
+				keys[j] = json_is_string(c) ? json_string_value(c) : "";
+		/* ", PRIMARY KEY (...)": in CREATE TABLE, or first after the data */
+		rc = !keys || put_pk(S, &k, keys, n);
+		if (!rc && later)
+			rc = asprintf(&alter, "ALTER TABLE %s ADD%s", S->qtable, k.data + 1) < 0 ||
+			     json_array_insert_new(S->post_ddl, nfirst++, json_string(alter));
+		else if (!rc)
+			rc = mig_buf_append(q, k.data, k.len);
+		free(alter);
+		free(keys);
+		mig_buf_free(&k);
+		if (rc)
+			return nomem(err);
 	}
-pk_done:
 	if (mig_buf_putc(q, ')'))
 		return nomem(err);
 	rc = native_exec(S, q->data, err, "creating the table from its native definition");
