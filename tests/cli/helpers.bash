@@ -223,3 +223,12 @@ wait_exit() {
 	wait "$1" 2>/dev/null || true
 	fail "process $1 did not end after the signal"
 }
+
+# need_servers VAR...: each variable (MIG_PG_URL, MIG_MONGO_URL, MIG_ES_URL)
+# names a server, as tests/run.sh exports them; a test without one fails.
+need_servers() {
+	local v
+	for v in "$@"; do
+		[ -n "${!v:-}" ] || fail "$v is not set: run under tests/run.sh (make check)"
+	done
+}

@@ -14,7 +14,7 @@ eval "cli_$(declare -f setup)"
 
 setup() {
 	cli_setup
-	[ -n "${MIG_ES_URL:-}" ] || fail "MIG_ES_URL is not set: run under tests/run.sh (make check)"
+	need_servers MIG_ES_URL
 	I=mig-bk$BATS_TEST_NUMBER
 	esq DELETE "/$I*" >/dev/null
 }

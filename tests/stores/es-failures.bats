@@ -31,7 +31,7 @@ eval "cli_$(declare -f setup)"
 
 setup() {
 	cli_setup
-	[ -n "${MIG_ES_URL:-}" ] || fail "MIG_ES_URL is not set: run under tests/run.sh (make check)"
+	need_servers MIG_ES_URL
 	# the private node's variables, apart from the shared node's
 	P_URL=$(sed -n "s/^export MIG_ES_URL='\(.*\)'$/\1/p" "$BATS_FILE_TMPDIR/p.env")
 	P_HTTP=$(sed -n "s/^export MIG_ES_HTTP='\(.*\)'$/\1/p" "$BATS_FILE_TMPDIR/p.env")

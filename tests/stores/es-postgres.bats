@@ -12,8 +12,7 @@ eval "cli_$(declare -f setup)"
 
 setup() {
 	cli_setup
-	[ -n "${MIG_ES_URL:-}" ] || fail "MIG_ES_URL is not set: run under tests/run.sh (make check)"
-	[ -n "${MIG_PG_URL:-}" ] || fail "MIG_PG_URL is not set: run under tests/run.sh (make check)"
+	need_servers MIG_ES_URL MIG_PG_URL
 	I=mig-pg-t$BATS_TEST_NUMBER
 	S=mig_es_t$BATS_TEST_NUMBER
 	curl -s -X DELETE "$MIG_ES_HTTP/$I" >/dev/null

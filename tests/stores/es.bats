@@ -13,7 +13,7 @@ eval "cli_$(declare -f setup)"
 
 setup() {
 	cli_setup
-	[ -n "${MIG_ES_URL:-}" ] || fail "MIG_ES_URL is not set: run under tests/run.sh (make check)"
+	need_servers MIG_ES_URL
 	I=mig-t$BATS_TEST_NUMBER
 	E="$MIG_ES_URL#$I"
 	esq DELETE "/$I*" >/dev/null

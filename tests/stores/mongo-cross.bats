@@ -14,7 +14,7 @@ eval "cli_$(declare -f setup)"
 
 setup() {
 	cli_setup
-	[ -n "${MIG_MONGO_URL:-}" ] || fail "MIG_MONGO_URL is not set: run under tests/run.sh (make check)"
+	need_servers MIG_MONGO_URL
 	M="${MIG_MONGO_URL%/}/mig_cross_${BATS_TEST_NUMBER}_$$"
 }
 

@@ -16,9 +16,7 @@ eval "cli_$(declare -f setup)"
 
 setup() {
 	cli_setup
-	[ -n "${MIG_PG_URL:-}" ] || fail "MIG_PG_URL is not set: run under tests/run.sh (make check)"
-	[ -n "${MIG_MONGO_URL:-}" ] || fail "MIG_MONGO_URL is not set: run under tests/run.sh (make check)"
-	[ -n "${MIG_ES_URL:-}" ] || fail "MIG_ES_URL is not set: run under tests/run.sh (make check)"
+	need_servers MIG_PG_URL MIG_MONGO_URL MIG_ES_URL
 	[ -n "${MIG_BIN:-}" ] || MIG_BIN=$(cd "$BATS_TEST_DIRNAME/../../bin" && pwd)
 	export MIG_BIN
 	mkdir -p pipelines

@@ -16,9 +16,7 @@ eval "cli_$(declare -f setup)"
 
 setup() {
 	cli_setup
-	[ -n "${MIG_PG_URL:-}" ] || fail "MIG_PG_URL is not set: run under tests/run.sh (make check)"
-	[ -n "${MIG_MONGO_URL:-}" ] || fail "MIG_MONGO_URL is not set: run under tests/run.sh (make check)"
-	[ -n "${MIG_ES_URL:-}" ] || fail "MIG_ES_URL is not set: run under tests/run.sh (make check)"
+	need_servers MIG_PG_URL MIG_MONGO_URL MIG_ES_URL
 	SRC=mig_pgx${BATS_TEST_NUMBER}_src
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "CREATE DATABASE $SRC"
 	M="${MIG_MONGO_URL%/}/mig_pgx_${BATS_TEST_NUMBER}_$$"
